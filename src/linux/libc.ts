@@ -513,3 +513,23 @@ export function unlockpt(fd: number): void { check('unlockpt', lib().unlockpt(fd
 
 /** Exposed for modules that need a koffi struct type (rlimits etc.). */
 export function rlimitType(): unknown { lib(); return rlimitT; }
+
+// ---------------------------------------------------------------------------
+// Extension points: modules with needs of their own (seccomp, cgroups, ...)
+// bind extra libc functions here rather than loading koffi themselves.
+
+/** Bind one more libc function from a C prototype string (koffi syntax). */
+export function bindLibc(proto: string): (...args: any[]) => any { // eslint-disable-line @typescript-eslint/no-explicit-any
+  lib();
+  return koffi().load('libc.so.6').func(proto);
+}
+
+/** Throw a SyscallError for a -1 result; read errno at once after the call. */
+export function checked(op: string, rc: number | bigint, path?: string): number {
+  return check(op, rc, path);
+}
+
+/** koffi itself, for struct and pointer types. */
+export function koffiModule(): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return koffi();
+}
