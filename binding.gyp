@@ -4,7 +4,7 @@
       "target_name": "nsboot",
       "type": "executable",
       "sources": ["csrc/nsboot.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration", "-D_GNU_SOURCE"]
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
     }
   ]
 }

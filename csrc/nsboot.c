@@ -1,0 +1,324 @@
+/*
+ * nsboot: the single-threaded bootstrap of runts.
+ *
+ * A multithreaded node process cannot unshare(CLONE_NEWUSER), cannot setns()
+ * into user or mount namespaces and cannot fork. This small program does
+ * exactly those things and nothing else, then execs the TypeScript init
+ * stage (node) inside the new namespaces. The protocol with the runts CLI is
+ * written down in docs/protocol.md.
+ *
+ * Usage:
+ *   nsboot -s SYNCFD [-n CLONEFLAGS] [-j NS=PATH]... [-u] [-e K=V]... -- EXE ARG0 ARGS...
+ *
+ *   -s FD        the sync socket shared with the CLI (messages are JSON lines)
+ *   -n FLAGS     CLONE_NEW* flags (hex) of the namespaces to create
+ *   -j NS=PATH   join the namespace at PATH (NS: user mnt pid net ipc uts cgroup time)
+ *   -u           a new user namespace is created: ask the CLI to write the
+ *                uid/gid maps, then become uid/gid 0 in it
+ *   -e K=V       environment of the init stage (nothing else is inherited)
+ *   EXE          executed from a read-only, detached view of itself
+ *                (open_tree + mount_setattr + execveat), so that no container
+ *                process can open the runtime's interpreter for writing
+ *                through /proc/<pid>/exe (CVE-2019-5736).
+ *
+ * Flow: open EXE read-only view and the namespace paths (host mount ns) ->
+ * setns(user) -> setns(others) -> unshare(user) + map handshake ->
+ * unshare(others) -> fork (the child is in the new pid/time ns) ->
+ * parent: send {"type":"pid"} and exit; child: execveat(EXE).
+ *
+ * Every error goes to the sync socket as {"type":"error",...} with the
+ * operation, the path and the errno name, and the process exits non-zero.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+#define MAX_JOIN 8
+#define MAX_ENV 64
+
+static int sync_fd = -1;
+
+/* errno names for the errors this program can hit; others print as "errno N". */
+static const char *errno_name(int e)
+{
+	switch (e) {
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case ESRCH: return "ESRCH";
+	case EINTR: return "EINTR";
+	case EIO: return "EIO";
+	case E2BIG: return "E2BIG";
+	case ENOEXEC: return "ENOEXEC";
+	case EBADF: return "EBADF";
+	case EAGAIN: return "EAGAIN";
+	case ENOMEM: return "ENOMEM";
+	case EACCES: return "EACCES";
+	case EFAULT: return "EFAULT";
+	case EBUSY: return "EBUSY";
+	case EEXIST: return "EEXIST";
+	case ENOTDIR: return "ENOTDIR";
+	case EINVAL: return "EINVAL";
+	case EMFILE: return "EMFILE";
+	case ENOSPC: return "ENOSPC";
+	case EROFS: return "EROFS";
+	case EPIPE: return "EPIPE";
+	case ENOSYS: return "ENOSYS";
+	case ELOOP: return "ELOOP";
+	case EUSERS: return "EUSERS";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	default: return NULL;
+	}
+}
+
+/* Write one message with a single write(2), so messages never interleave. */
+static void send_msg(const char *msg)
+{
+	size_t len = strlen(msg), off = 0;
+	while (off < len) {
+		ssize_t n = write(sync_fd, msg + off, len - off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		off += (size_t)n;
+	}
+}
+
+/* Append s to out as a JSON string body (quotes and control characters escaped). */
+static void json_str(char *out, size_t cap, const char *s)
+{
+	size_t o = strlen(out);
+	for (; *s && o + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c < 0x20) {
+			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+}
+
+static void __attribute__((noreturn)) fail(const char *op, const char *path, int err)
+{
+	char msg[4096] = "{\"type\":\"error\",\"error\":{\"op\":\"";
+	char text[1024];
+	const char *name = errno_name(err);
+	char numbuf[32];
+
+	if (!name) {
+		snprintf(numbuf, sizeof numbuf, "errno %d", err);
+		name = numbuf;
+	}
+	json_str(msg, sizeof msg, op);
+	strncat(msg, "\",\"errno\":\"", sizeof msg - strlen(msg) - 1);
+	json_str(msg, sizeof msg, name);
+	if (path) {
+		strncat(msg, "\",\"path\":\"", sizeof msg - strlen(msg) - 1);
+		json_str(msg, sizeof msg, path);
+	}
+	snprintf(text, sizeof text, "nsboot: %s%s%s: %s (%s)", op, path ? " " : "", path ? path : "", name, strerror(err));
+	strncat(msg, "\",\"message\":\"", sizeof msg - strlen(msg) - 1);
+	json_str(msg, sizeof msg, text);
+	strncat(msg, "\"}}\n", sizeof msg - strlen(msg) - 1);
+	if (sync_fd >= 0)
+		send_msg(msg);
+	else
+		fprintf(stderr, "%s\n", text);
+	_exit(1);
+}
+
+static void __attribute__((noreturn)) usage(const char *why)
+{
+	errno = EINVAL;
+	fail("usage", why, EINVAL);
+}
+
+struct join {
+	const char *name;
+	const char *path;
+	int nstype;
+	int fd;
+};
+
+static int nstype_of(const char *name)
+{
+	static const struct { const char *n; int t; } tab[] = {
+		{ "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS }, { "pid", CLONE_NEWPID },
+		{ "net", CLONE_NEWNET }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
+		{ "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
+	};
+	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+		if (!strcmp(tab[i].n, name))
+			return tab[i].t;
+	return 0;
+}
+
+/* Read one line from the sync socket (the CLI's reply), byte by byte: the
+ * stream must not be over-read, as the init stage reads what follows. */
+static void read_reply(char *buf, size_t cap)
+{
+	size_t o = 0;
+	while (o + 1 < cap) {
+		ssize_t n = read(sync_fd, buf + o, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail("read sync socket", NULL, n == 0 ? EPIPE : errno);
+		if (buf[o] == '\n')
+			break;
+		o++;
+	}
+	buf[o] = '\0';
+}
+
+/* A read-only, nosuid, nodev, detached view of `path`, as an O_PATH-like fd
+ * that execveat() can run. Opened in the host mount namespace. */
+static int readonly_view(const char *path)
+{
+	struct mount_attr attr;
+	int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (fd < 0)
+		fail("open_tree", path, errno);
+	memset(&attr, 0, sizeof attr);
+	attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+		fail("mount_setattr", path, errno);
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	struct join joins[MAX_JOIN];
+	char *envp[MAX_ENV + 1];
+	int njoin = 0, nenv = 0, want_maps = 0, i;
+	unsigned long clone_flags = 0;
+	char **exe_argv = NULL;
+	int exe_fd;
+	pid_t child;
+	char line[256];
+
+	/* Nobody may ptrace us or open our /proc files while we work. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) {
+			exe_argv = &argv[i + 1];
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0' || a[2] != '\0')
+			usage(a);
+		if (a[1] == 'u') {
+			want_maps = 1;
+			continue;
+		}
+		if (i + 1 >= argc)
+			usage(a);
+		const char *v = argv[++i];
+		switch (a[1]) {
+		case 's':
+			sync_fd = atoi(v);
+			break;
+		case 'n':
+			clone_flags = strtoul(v, NULL, 16);
+			break;
+		case 'j': {
+			const char *eq = strchr(v, '=');
+			char name[16];
+			if (!eq || (size_t)(eq - v) >= sizeof name || njoin >= MAX_JOIN)
+				usage(v);
+			memcpy(name, v, (size_t)(eq - v));
+			name[eq - v] = '\0';
+			joins[njoin].nstype = nstype_of(name);
+			if (!joins[njoin].nstype)
+				usage(v);
+			joins[njoin].name = v;
+			joins[njoin].path = eq + 1;
+			njoin++;
+			break;
+		}
+		case 'e':
+			if (nenv >= MAX_ENV)
+				usage(v);
+			envp[nenv++] = (char *)v;
+			break;
+		default:
+			usage(a);
+		}
+	}
+	envp[nenv] = NULL;
+	if (sync_fd < 0)
+		usage("-s is required");
+	if (!exe_argv || !exe_argv[0] || !exe_argv[1])
+		usage("missing -- EXE ARG0");
+	/* The sync fd stays open (no CLOEXEC): the init stage inherits it. */
+
+	/* Everything that names a host path is opened now, in the host mount ns. */
+	exe_fd = readonly_view(exe_argv[0]);
+	for (i = 0; i < njoin; i++) {
+		joins[i].fd = open(joins[i].path, O_RDONLY | O_CLOEXEC);
+		if (joins[i].fd < 0)
+			fail("open namespace", joins[i].path, errno);
+	}
+
+	/* Join: the user namespace first, so the others are joined with its rights. */
+	for (i = 0; i < njoin; i++)
+		if (joins[i].nstype == CLONE_NEWUSER && setns(joins[i].fd, CLONE_NEWUSER) < 0)
+			fail("setns", joins[i].path, errno);
+	for (i = 0; i < njoin; i++) {
+		if (joins[i].nstype != CLONE_NEWUSER && setns(joins[i].fd, joins[i].nstype) < 0)
+			fail("setns", joins[i].path, errno);
+		close(joins[i].fd);
+	}
+
+	if (clone_flags & CLONE_NEWUSER) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			fail("unshare", "user namespace", errno);
+		if (want_maps) {
+			send_msg("{\"type\":\"userns\"}\n");
+			read_reply(line, sizeof line);
+			if (strncmp(line, "{\"type\":\"ok\"", 12) != 0)
+				fail("uid/gid map handshake", line, EPROTO);
+		}
+		if (setresgid(0, 0, 0) < 0)
+			fail("setresgid", "0", errno);
+		if (setresuid(0, 0, 0) < 0)
+			fail("setresuid", "0", errno);
+	}
+	if (unshare((int)(clone_flags & ~(unsigned long)CLONE_NEWUSER)) < 0)
+		fail("unshare", "namespaces", errno);
+
+	/* unshare(CLONE_NEWPID/NEWTIME) applies to children only: fork once. */
+	child = fork();
+	if (child < 0)
+		fail("fork", NULL, errno);
+	if (child == 0) {
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		syscall(SYS_execveat, exe_fd, "", &exe_argv[1], envp, AT_EMPTY_PATH);
+		fail("execveat", exe_argv[0], errno);
+	}
+	snprintf(line, sizeof line, "{\"type\":\"pid\",\"pid\":%d}\n", (int)child);
+	send_msg(line);
+	return 0;
+}

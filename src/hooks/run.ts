@@ -1,0 +1,74 @@
+/**
+ * Run OCI hooks: `path` executed with `args` (args[0] is argv[0]), only the
+ * hook's own `env`, the container state JSON on stdin, and `timeout`
+ * seconds after which the hook's whole process tree is killed.
+ */
+import { spawn } from 'node:child_process';
+import { RuntsError } from '../common/errors.js';
+import { killTree } from '../linux/proctree.js';
+import type { Hook, HookName, State } from '../spec/types.js';
+
+export class HookError extends RuntsError {}
+
+function tail(s: string): string {
+  const t = s.trim();
+  return t.length > 500 ? '…' + t.slice(-500) : t;
+}
+
+export function runHook(phase: HookName, index: number, hook: Hook, state: State): Promise<void> {
+  const what = `${phase} hook #${index} (${hook.path})`;
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string> = {};
+    for (const kv of hook.env ?? []) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    const args = hook.args ?? [hook.path];
+    const child = spawn(hook.path, args.slice(1), {
+      argv0: args[0] ?? hook.path,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    let timedOut = false;
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdin.on('error', () => { /* the hook may not read its stdin */ });
+    const timer = hook.timeout
+      ? setTimeout(() => { timedOut = true; if (child.pid) killTree(child.pid); }, hook.timeout * 1000)
+      : undefined;
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (timer) clearTimeout(timer);
+      reject(new HookError(`${what}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}`, { op: phase, path: hook.path, errno: e.code }));
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      // Whatever the hook left running in its process group goes too.
+      if (child.pid) { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* none left */ } }
+      if (timedOut) return reject(new HookError(`${what}: timed out after ${hook.timeout} s`, { op: phase, path: hook.path }));
+      if (code === 0) return resolve();
+      const how = signal ? `killed by ${signal}` : `exited with status ${code}`;
+      const text = tail(out);
+      reject(new HookError(`${what}: ${how}${text ? ': ' + text : ''}`, { op: phase, path: hook.path }));
+    });
+    child.stdin.end(JSON.stringify(state));
+  });
+}
+
+/** Run the hooks of one phase in order; the first failure stops and throws. */
+export async function runHooks(phase: HookName, hooks: Hook[] | undefined, state: State): Promise<void> {
+  let i = 0;
+  for (const h of hooks ?? []) await runHook(phase, i++, h, state);
+}
+
+/** Run every hook even if some fail; return the failures (for poststop). */
+export async function runHooksCollectingErrors(phase: HookName, hooks: Hook[] | undefined, state: State): Promise<Error[]> {
+  const errs: Error[] = [];
+  let i = 0;
+  for (const h of hooks ?? []) {
+    try { await runHook(phase, i, h, state); } catch (e) { errs.push(e as Error); }
+    i++;
+  }
+  return errs;
+}

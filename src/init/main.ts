@@ -1,0 +1,111 @@
+/**
+ * The init stage: runs inside the container's namespaces (node exec'd by
+ * csrc/nsboot.c), receives a resolved plan on the sync socket and turns it
+ * into a container. Order of steps (docs/protocol.md):
+ *
+ *   plan → rootfs mounts → [createRuntime hooks, host side] →
+ *   createContainer hooks → pivot_root → masked/readonly paths, ro root →
+ *   hostname → console → rlimits → executable lookup → ready →
+ *   wait for start → startContainer hooks → credentials → cwd → exec
+ *
+ * The process is non-dumpable throughout, so no container process can ptrace
+ * it or open its /proc files; execve of the user program resets that.
+ */
+import { describeError, RuntsError } from '../common/errors.js';
+import { runHooks } from '../hooks/run.js';
+import * as libc from '../linux/libc.js';
+import { PR, POLL } from '../linux/libc.js';
+import { signalNumber } from '../linux/signals.js';
+import { enterRootfs, finishRootfs, prepareRootfs } from '../linux/rootfs/setup.js';
+import { Channel } from '../protocol/channel.js';
+import { setupConsole } from './console.js';
+import type { InitPlan } from './plan.js';
+import { enterCwd, execProcess, lookPath, setCredentials, setHostnames, setRlimits } from './process.js';
+
+const PLAN_TIMEOUT_MS = 60_000;
+
+function report(chan: Channel | undefined, e: unknown): void {
+  const rec = e instanceof RuntsError ? e.toJSON() : { message: describeError(e) };
+  try {
+    chan?.send({ type: 'error', error: rec });
+  } catch {
+    process.stderr.write(`runts init: ${rec.message}\n`);
+  }
+}
+
+/** Everything up to "ready": the container exists, the user program does not run yet. */
+async function create(plan: InitPlan, chan: Channel): Promise<string> {
+  prepareRootfs(plan.rootfs);
+  chan.send({ type: 'hooks', phase: 'createRuntime' });
+  chan.expect('ok');
+  await runHooks('createContainer', plan.hooks.createContainer, plan.state);
+  enterRootfs(plan.rootfs);
+  finishRootfs(plan.rootfs);
+  setHostnames(plan);
+  if (plan.process.terminal) {
+    if (plan.consoleFd === undefined) throw new RuntsError('process.terminal is true but no console socket was given');
+    setupConsole(plan.consoleFd, plan.process.consoleSize);
+  }
+  setRlimits(plan.process);
+  return lookPath(plan.process.args[0] ?? '', plan.process.env);
+}
+
+/** Wait for `runts start` on the listening socket; signals still work meanwhile. */
+async function waitForStart(listenFd: number): Promise<Channel> {
+  for (;;) {
+    const [rev] = libc.poll([{ fd: listenFd, events: POLL.IN }], 200);
+    if (rev) break;
+    // Let node run signal handlers (runts kill of a created container).
+    await new Promise((r) => setImmediate(r));
+  }
+  const conn = libc.accept(listenFd);
+  libc.close(listenFd);
+  const chan = new Channel(conn, 'runts start');
+  chan.expect('start', 10_000);
+  return chan;
+}
+
+async function main(): Promise<void> {
+  libc.prctl(PR.SET_DUMPABLE, 0, 0, 0, 0, 'prctl(PR_SET_DUMPABLE)');
+  const syncFd = Number(process.env._RUNTS_SYNC_FD);
+  const listenFd = Number(process.env._RUNTS_START_FD);
+  delete process.env._RUNTS_SYNC_FD;
+  delete process.env._RUNTS_START_FD;
+  const sync = new Channel(syncFd, 'runts');
+
+  // A created container that gets a catchable signal just ends, as with runc.
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {
+    process.on(sig, () => process.exit(128 + (signalNumber(sig) ?? 15)));
+  }
+
+  let plan: InitPlan;
+  let file: string;
+  try {
+    plan = sync.expect('plan', PLAN_TIMEOUT_MS).plan;
+    file = await create(plan, sync);
+    sync.send({ type: 'ready' });
+    sync.close();
+  } catch (e) {
+    report(sync, e);
+    process.exit(1);
+  }
+
+  const start = await waitForStart(listenFd);
+  try {
+    plan.state.status = 'created';
+    await runHooks('startContainer', plan.hooks.startContainer, plan.state);
+    setCredentials(plan.process, plan.userns);
+    enterCwd(plan.process.cwd);
+    if (plan.process.noNewPrivileges) libc.prctl(PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0, 'prctl(PR_SET_NO_NEW_PRIVS)');
+    start.send({ type: 'exec' });
+    execProcess(plan.process, file, plan.preservedFds);
+  } catch (e) {
+    report(start, e);
+    process.exit(1);
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`runts init: ${describeError(e)}\n`);
+  process.exit(1);
+});

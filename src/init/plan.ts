@@ -1,0 +1,111 @@
+/**
+ * The init plan: everything the init stage needs, resolved from config.json
+ * on the host side (pure; unit-tested without root). It crosses the sync
+ * socket as JSON, so it is plain data.
+ */
+import { RuntsError } from '../common/errors.js';
+import { planRootfs, type RootfsPlan } from '../linux/rootfs/plan.js';
+import { RLIMITS } from '../spec/rlimits.js';
+import type { Hook, Spec, State } from '../spec/types.js';
+
+export interface ProcessPlan {
+  args: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  umask?: number;
+  rlimits: { name: string; resource: number; soft: string; hard: string }[];
+  terminal: boolean;
+  consoleSize?: { height: number; width: number };
+  noNewPrivileges: boolean;
+}
+
+export interface InitPlan {
+  id: string;
+  /** Host path of the state dir; the init binds init.sock there before pivot_root. */
+  stateDir: string;
+  rootfs: RootfsPlan;
+  hostname?: string;
+  domainname?: string;
+  process: ProcessPlan;
+  hooks: { createContainer: Hook[]; startContainer: Hook[] };
+  /** State JSON for hooks run inside the container (pid as the container sees it). */
+  state: State;
+  /** Number of preserved fds (LISTEN_FDS + --preserve-fds) at 3 … 3+n-1. */
+  preservedFds: number;
+  /** fd of the connected console socket, when process.terminal. */
+  consoleFd?: number;
+  /** The container has its own user namespace. */
+  userns: boolean;
+}
+
+export interface PlanContext {
+  id: string;
+  bundle: string;
+  stateDir: string;
+  noPivot: boolean;
+  preservedFds: number;
+  consoleFd?: number;
+  /** pid of the init as seen inside the container (1 with a new pid ns). */
+  containerPid: number;
+  cgroupPaths?: Record<string, string>;
+  cgroupMode?: 'v1' | 'v2' | 'hybrid';
+}
+
+function hasNewNamespace(spec: Spec, type: string): boolean {
+  return (spec.linux?.namespaces ?? []).some((n) => n.type === type && !n.path);
+}
+
+function hasNamespace(spec: Spec, type: string): boolean {
+  return (spec.linux?.namespaces ?? []).some((n) => n.type === type);
+}
+
+export function planProcess(spec: Spec): ProcessPlan {
+  const p = spec.process;
+  if (!p) throw new RuntsError('config.json: process is required to create a container', { pointer: '/process' });
+  const rlimits = (p.rlimits ?? []).map((r, i) => {
+    const resource = RLIMITS[r.type];
+    if (resource === undefined) throw new RuntsError(`config.json /process/rlimits/${i}/type: unknown rlimit "${r.type}"`, { pointer: `/process/rlimits/${i}/type` });
+    return { name: r.type, resource, soft: String(r.soft), hard: String(r.hard) };
+  });
+  return {
+    args: p.args ?? [],
+    env: p.env ?? [],
+    cwd: p.cwd,
+    uid: p.user.uid,
+    gid: p.user.gid,
+    additionalGids: p.user.additionalGids ?? [],
+    umask: p.user.umask,
+    rlimits,
+    terminal: p.terminal === true,
+    consoleSize: p.consoleSize,
+    noNewPrivileges: p.noNewPrivileges === true,
+  };
+}
+
+export function buildInitPlan(spec: Spec, ctx: PlanContext): InitPlan {
+  const userns = hasNamespace(spec, 'user');
+  const rootfs = planRootfs(spec, {
+    bundle: ctx.bundle,
+    noPivot: ctx.noPivot,
+    userns,
+    cgroupns: hasNewNamespace(spec, 'cgroup'),
+    cgroupPaths: ctx.cgroupPaths,
+    cgroupMode: ctx.cgroupMode,
+  });
+  return {
+    id: ctx.id,
+    stateDir: ctx.stateDir,
+    rootfs,
+    hostname: spec.hostname,
+    domainname: spec.domainname,
+    process: planProcess(spec),
+    hooks: { createContainer: spec.hooks?.createContainer ?? [], startContainer: spec.hooks?.startContainer ?? [] },
+    state: { ociVersion: spec.ociVersion, id: ctx.id, status: 'creating', pid: ctx.containerPid, bundle: ctx.bundle, annotations: spec.annotations ?? {} },
+    preservedFds: ctx.preservedFds,
+    consoleFd: ctx.consoleFd,
+    userns,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * A JSON-lines channel over a blocking socket fd (docs/protocol.md).
+ * Reads are synchronous: the CLI and the init stage each wait for the other
+ * at well-defined points, and poll() bounds every wait that may time out.
+ */
+import * as fs from 'node:fs';
+import { RuntsError } from '../common/errors.js';
+import * as libc from '../linux/libc.js';
+import type { Message } from './messages.js';
+
+export class Channel {
+  private buf = Buffer.alloc(0);
+  private closed = false;
+
+  constructor(readonly fd: number, private readonly peer: string) {}
+
+  send(msg: Message): void {
+    const data = Buffer.from(JSON.stringify(msg) + '\n');
+    let off = 0;
+    while (off < data.length) off += fs.writeSync(this.fd, data, off);
+  }
+
+  /**
+   * The next message, or null at EOF. With a timeout (ms), throws when
+   * nothing complete arrives in time.
+   */
+  recv(timeoutMs?: number): Message | null {
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    for (;;) {
+      const nl = this.buf.indexOf(10);
+      if (nl >= 0) {
+        const line = this.buf.subarray(0, nl).toString();
+        this.buf = this.buf.subarray(nl + 1);
+        try {
+          return JSON.parse(line) as Message;
+        } catch {
+          throw new RuntsError(`protocol error: ${this.peer} sent a malformed message: ${line.slice(0, 200)}`);
+        }
+      }
+      if (this.closed) return null;
+      if (deadline !== undefined) {
+        const left = deadline - Date.now();
+        const [rev] = libc.poll([{ fd: this.fd, events: libc.POLL.IN }], Math.max(0, left));
+        if (!rev) throw new RuntsError(`timed out after ${timeoutMs} ms waiting for ${this.peer}`);
+      }
+      const chunk = Buffer.alloc(65536);
+      let n: number;
+      try {
+        n = fs.readSync(this.fd, chunk, 0, chunk.length, null);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' || code === 'EINTR') continue;
+        if (code === 'ECONNRESET') n = 0;
+        else throw e;
+      }
+      if (n === 0) this.closed = true;
+      else this.buf = Buffer.concat([this.buf, chunk.subarray(0, n)]);
+    }
+  }
+
+  /** recv() that insists on a message type; an error message is thrown. */
+  expect<T extends Message['type']>(type: T, timeoutMs?: number): Extract<Message, { type: T }> {
+    const msg = this.recv(timeoutMs);
+    if (msg === null) throw new RuntsError(`${this.peer} exited before sending "${type}"`);
+    if (msg.type === 'error') throw RuntsError.fromJSON(msg.error);
+    if (msg.type !== type) throw new RuntsError(`protocol error: expected "${type}" from ${this.peer}, got "${msg.type}"`);
+    return msg as Extract<Message, { type: T }>;
+  }
+
+  close(): void {
+    libc.close(this.fd);
+  }
+}

@@ -1,0 +1,14 @@
+/** Messages of the parent ↔ child protocol (docs/protocol.md). */
+import type { ErrorRecord } from '../common/errors.js';
+import type { InitPlan } from '../init/plan.js';
+
+export type Message =
+  | { type: 'userns' }
+  | { type: 'ok' }
+  | { type: 'pid'; pid: number }
+  | { type: 'plan'; plan: InitPlan }
+  | { type: 'hooks'; phase: 'createRuntime' }
+  | { type: 'ready' }
+  | { type: 'start' }
+  | { type: 'exec' }
+  | { type: 'error'; error: ErrorRecord };
