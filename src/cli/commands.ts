@@ -1,0 +1,131 @@
+/**
+ * What each command does, given parsed flags. Heavy modules are imported
+ * lazily so that `state`, `kill` or `list` never load the validators.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RuntsError } from '../common/errors.js';
+import { Store } from '../state/store.js';
+import type { FlagValues } from './parse.js';
+
+export interface Invocation { global: FlagValues; flags: FlagValues; args: string[] }
+
+function store(inv: Invocation): Store {
+  return new Store(path.resolve(String(inv.global.root)));
+}
+
+function out(text: string): void {
+  fs.writeSync(1, text);
+}
+
+/** Connect --console-socket; long paths go through the directory's fd. */
+async function connectConsole(p: string): Promise<number> {
+  const libc = await import('../linux/libc.js');
+  const fd = libc.socket(libc.SOCK.STREAM);
+  const abs = path.resolve(p);
+  try {
+    if (Buffer.byteLength(abs) < 100) {
+      libc.connectUnix(fd, abs);
+    } else {
+      const dirfd = libc.open(path.dirname(abs), libc.O.PATH | libc.O.DIRECTORY);
+      try { libc.connectUnix(fd, `/proc/self/fd/${dirfd}/${path.basename(abs)}`); } finally { libc.close(dirfd); }
+    }
+  } catch (e) {
+    libc.close(fd);
+    throw new RuntsError(`--console-socket ${p}: ${(e as Error).message}`, { op: 'connect', path: p });
+  }
+  return fd;
+}
+
+function extraFds(flags: FlagValues): number {
+  const n = Number(flags['preserve-fds'] ?? 0);
+  if (n < 0) throw new RuntsError(`--preserve-fds must be >= 0, got ${n}`);
+  const listen = process.env.LISTEN_FDS ? Number(process.env.LISTEN_FDS) : 0;
+  if (!Number.isInteger(listen) || listen < 0) throw new RuntsError(`LISTEN_FDS is not a number: "${process.env.LISTEN_FDS}"`);
+  return n + listen;
+}
+
+async function createOptions(inv: Invocation) {
+  const consoleFd = inv.flags['console-socket'] ? await connectConsole(String(inv.flags['console-socket'])) : undefined;
+  return {
+    id: inv.args[0]!,
+    bundle: String(inv.flags.bundle ?? process.cwd()),
+    consoleFd,
+    pidFile: inv.flags['pid-file'] as string | undefined,
+    noPivot: inv.flags['no-pivot'] === true,
+    preserveFds: extraFds(inv.flags),
+    listenFds: process.env.LISTEN_FDS ? Number(process.env.LISTEN_FDS) : 0,
+  };
+}
+
+export const HANDLERS: Record<string, (inv: Invocation) => Promise<number>> = {
+  async create(inv) {
+    const { createContainer } = await import('../container/create.js');
+    const c = await createContainer(store(inv), await createOptions(inv));
+    c.lock.release();
+    return 0;
+  },
+
+  async run(inv) {
+    const { runContainer } = await import('../container/run.js');
+    return await runContainer(store(inv), { ...(await createOptions(inv)), detach: inv.flags.detach === true, keep: inv.flags.keep === true });
+  },
+
+  async start(inv) {
+    const { startContainer } = await import('../container/start.js');
+    await startContainer(store(inv), inv.args[0]!);
+    return 0;
+  },
+
+  async state(inv) {
+    const { stateOf } = await import('../state/status.js');
+    const s = store(inv);
+    out(JSON.stringify(stateOf(s, s.mustRead(inv.args[0]!)), null, 2) + '\n');
+    return 0;
+  },
+
+  async kill(inv) {
+    const { killContainer } = await import('../container/kill.js');
+    const { parseSignal } = await import('../linux/signals.js');
+    killContainer(store(inv), inv.args[0]!, parseSignal(inv.args[1] ?? 'SIGTERM'), inv.flags.all === true);
+    return 0;
+  },
+
+  async delete(inv) {
+    const { deleteContainer } = await import('../container/delete.js');
+    await deleteContainer(store(inv), inv.args[0]!, inv.flags.force === true);
+    return 0;
+  },
+
+  async list(inv) {
+    const { listContainers, formatTable } = await import('../container/list.js');
+    const states = listContainers(store(inv));
+    if (inv.flags.quiet) out(states.map((s) => s.id + '\n').join(''));
+    else if (inv.flags.format === 'json') out(JSON.stringify(states) + '\n');
+    else out(formatTable(states));
+    return 0;
+  },
+
+  async spec(inv) {
+    const { defaultSpec } = await import('../spec/default-spec.js');
+    const dir = path.resolve(String(inv.flags.bundle ?? process.cwd()));
+    const file = path.join(dir, 'config.json');
+    if (fs.existsSync(file)) throw new RuntsError(`file ${file} exists; remove it first`, { path: file, errno: 'EEXIST' });
+    fs.writeFileSync(file, JSON.stringify(defaultSpec({ rootless: inv.flags.rootless === true }), null, '\t') + '\n', { mode: 0o644 });
+    return 0;
+  },
+
+  async features() {
+    const { features } = await import('../spec/features.js');
+    out(JSON.stringify(features(), null, 4) + '\n');
+    return 0;
+  },
+
+  async validate(inv) {
+    const { loadConfig } = await import('../spec/validate.js');
+    const dir = path.resolve(String(inv.flags.bundle ?? process.cwd()));
+    loadConfig(dir);
+    out(`${path.join(dir, 'config.json')}: valid\n`);
+    return 0;
+  },
+};

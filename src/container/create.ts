@@ -1,0 +1,217 @@
+/**
+ * `create`: validate, record, build cgroups, start the bootstrap, hand the
+ * init its plan, run the runtime hooks, wait for ready. Any failure undoes
+ * everything (process, cgroup, state dir) before the error is reported.
+ * Every step that creates something is written to state.json first, so a
+ * SIGKILLed create is cleaned up by `delete --force`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { cgroupManager, type CgroupManager } from '../cgroups/manager.js';
+import { RuntsError } from '../common/errors.js';
+import { initPath, nsbootPath } from '../common/paths.js';
+import { runHooks } from '../hooks/run.js';
+import { buildInitPlan } from '../init/plan.js';
+import * as libc from '../linux/libc.js';
+import { SOCK } from '../linux/libc.js';
+import { NAMESPACES } from '../linux/namespaces.js';
+import { procStat } from '../linux/proctree.js';
+import { Channel } from '../protocol/channel.js';
+import type { Spec, State } from '../spec/types.js';
+import { loadConfig, validateContainerId } from '../spec/validate.js';
+import { type ContainerRecord, type Lock, Store, writeAtomic } from '../state/store.js';
+import { killAndWait } from './wait.js';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  /** A connected console socket fd (the CLI connects --console-socket). */
+  consoleFd?: number;
+  pidFile?: string;
+  noPivot?: boolean;
+  /** Extra fds passed at 3, 4, …: LISTEN_FDS + --preserve-fds. */
+  preserveFds?: number;
+  /** Of the preserved fds, how many came from LISTEN_FDS (socket activation). */
+  listenFds?: number;
+  /** `run` without --console-socket: use consoleFd only if process.terminal. */
+  consoleOnlyIfTerminal?: boolean;
+}
+
+export interface Created {
+  rec: ContainerRecord;
+  spec: Spec;
+  lock: Lock;
+}
+
+const STEP_TIMEOUT_MS = 60_000;
+
+function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boolean; pidns: boolean } {
+  const namespaces = spec.linux?.namespaces ?? [];
+  let flags = 0;
+  const args: string[] = ['-s', String(syncFd)];
+  let userns = false;
+  for (const ns of namespaces) {
+    const kind = NAMESPACES.find((k) => k.type === ns.type);
+    if (!kind) throw new RuntsError(`config.json: unknown namespace type "${ns.type}"`, { pointer: '/linux/namespaces' });
+    if (ns.path) {
+      if (ns.type === 'mount') {
+        throw new RuntsError('config.json /linux/namespaces: joining an existing mount namespace is not supported by create', { pointer: '/linux/namespaces' });
+      }
+      args.push('-j', `${kind.proc}=${ns.path}`);
+    } else {
+      flags |= kind.flag;
+      if (ns.type === 'user') userns = true;
+    }
+  }
+  if (!namespaces.some((n) => n.type === 'mount' && !n.path)) {
+    throw new RuntsError('config.json /linux/namespaces: a new mount namespace is required (the container root is pivoted into)', { pointer: '/linux/namespaces' });
+  }
+  args.push('-n', (flags >>> 0).toString(16));
+  if (userns) args.push('-u');
+  const pidns = namespaces.some((n) => n.type === 'pid');
+  return { args, userns, pidns };
+}
+
+function writeIdMaps(pid: number, spec: Spec): void {
+  const fmt = (maps: { containerID: number; hostID: number; size: number }[] | undefined) =>
+    (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+  fs.writeFileSync(`/proc/${pid}/uid_map`, fmt(spec.linux?.uidMappings));
+  fs.writeFileSync(`/proc/${pid}/gid_map`, fmt(spec.linux?.gidMappings));
+}
+
+/** Bind and listen on <dir>/init.sock in the host; the init gets the fd. */
+function startListener(dir: string): number {
+  const fd = libc.socket(SOCK.STREAM);
+  const dirfd = libc.open(dir, libc.O.PATH | libc.O.DIRECTORY);
+  try {
+    libc.bindUnix(fd, `/proc/self/fd/${dirfd}/init.sock`);
+  } finally {
+    libc.close(dirfd);
+  }
+  libc.listen(fd, 1);
+  return fd;
+}
+
+function hostState(rec: ContainerRecord, status: State['status']): State {
+  return { ociVersion: rec.ociVersion, id: rec.id, status, pid: rec.init?.pid, bundle: rec.bundle, annotations: rec.annotations };
+}
+
+export function writePidFile(file: string, pid: number): void {
+  const abs = path.resolve(file);
+  writeAtomic(abs, String(pid), 0o644);
+}
+
+/** Undo a failed or abandoned create. */
+function undo(store: Store, rec: ContainerRecord, cg: CgroupManager | undefined, child: ChildProcess | undefined): void {
+  if (child?.pid && child.exitCode === null) { try { child.kill('SIGKILL'); } catch { /* gone */ } }
+  if (rec.init) killAndWait(rec.init.pid, rec.init.startTime);
+  if (cg) { try { cg.destroy(); } catch { /* best effort: delete --force retries */ } }
+  store.remove(rec.id);
+}
+
+export async function createContainer(store: Store, opts: CreateOptions): Promise<Created> {
+  validateContainerId(opts.id);
+  const bundle = path.resolve(opts.bundle);
+  const spec = loadConfig(bundle);
+  const p = spec.process!;
+  if (opts.listenFds) p.env = [...(p.env ?? []), `LISTEN_FDS=${opts.listenFds}`, 'LISTEN_PID=1'];
+  if (opts.consoleOnlyIfTerminal && !p.terminal) opts = { ...opts, consoleFd: undefined };
+  if (p.terminal && opts.consoleFd === undefined) {
+    throw new RuntsError('cannot allocate a pseudo-TTY without --console-socket (process.terminal is true)', { pointer: '/process/terminal' });
+  }
+  if (!p.terminal && opts.consoleFd !== undefined) {
+    throw new RuntsError('--console-socket was given but process.terminal is false', { pointer: '/process/terminal' });
+  }
+  const preserved = opts.preserveFds ?? 0;
+  const syncFdInChild = 3 + preserved;
+  const ns = nsbootArgs(spec, syncFdInChild);
+  const me = procStat(process.pid)!;
+  const rootfs = path.resolve(bundle, spec.root!.path);
+  const rec: ContainerRecord = {
+    id: opts.id,
+    ociVersion: spec.ociVersion,
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    owner: os.userInfo().username,
+    annotations: spec.annotations ?? {},
+    phase: 'creating',
+    creator: { pid: process.pid, startTime: me.startTime },
+    pidns: ns.pidns,
+  };
+  const lock = store.createExclusive(rec, spec);
+  const dir = store.dir(opts.id);
+  let cg: CgroupManager | undefined;
+  let child: ChildProcess | undefined;
+  const fds: number[] = [];
+  try {
+    cg = cgroupManager(opts.id, spec.linux?.cgroupsPath);
+    rec.cgroup = cg.record;
+    store.write(rec);
+    cg.create();
+    rec.cgroup = cg.record;
+    store.write(rec);
+
+    const [mine, theirs] = libc.socketpair(SOCK.STREAM);
+    fds.push(mine, theirs);
+    const listenFd = startListener(dir);
+    fds.push(listenFd);
+    const stdio: (number | 'inherit')[] = ['inherit', 'inherit', 'inherit'];
+    for (let i = 0; i < preserved; i++) stdio.push(3 + i);
+    stdio.push(theirs, listenFd);
+    if (opts.consoleFd !== undefined) stdio.push(opts.consoleFd);
+    const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `_RUNTS_SYNC_FD=${syncFdInChild}`, `_RUNTS_START_FD=${syncFdInChild + 1}`];
+    const args = [...ns.args, ...env.flatMap((e) => ['-e', e]), '--', process.execPath, 'node', initPath()];
+    child = spawn(nsbootPath(), args, { stdio, env: {} });
+    child.on('error', () => { /* reported through the sync socket's EOF */ });
+    libc.close(theirs);
+    libc.close(listenFd);
+    fds.length = 0;
+    fds.push(mine);
+    const chan = new Channel(mine, 'the container init');
+
+    if (ns.userns) {
+      chan.expect('userns', STEP_TIMEOUT_MS);
+      writeIdMaps(child.pid!, spec);
+      chan.send({ type: 'ok' });
+    }
+    const pid = chan.expect('pid', STEP_TIMEOUT_MS).pid;
+    const st = procStat(pid);
+    rec.init = { pid, startTime: st?.startTime ?? '' };
+    store.write(rec);
+    cg.apply(pid);
+    if (spec.linux?.resources) cg.set(spec.linux.resources);
+
+    const plan = buildInitPlan(spec, {
+      id: opts.id,
+      bundle,
+      stateDir: dir,
+      noPivot: opts.noPivot === true,
+      preservedFds: preserved,
+      consoleFd: opts.consoleFd === undefined ? undefined : syncFdInChild + 2,
+      containerPid: ns.pidns && !spec.linux?.namespaces?.find((n) => n.type === 'pid')?.path ? 1 : pid,
+      cgroupPaths: cg.record.paths,
+      cgroupMode: cg.record.mode,
+    });
+    chan.send({ type: 'plan', plan });
+    chan.expect('hooks');
+    const state = hostState(rec, 'creating');
+    await runHooks('prestart', spec.hooks?.prestart, state);
+    await runHooks('createRuntime', spec.hooks?.createRuntime, state);
+    chan.send({ type: 'ok' });
+    chan.expect('ready');
+    chan.close();
+    fds.length = 0;
+    rec.phase = 'created';
+    store.write(rec);
+    if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    return { rec, spec, lock };
+  } catch (e) {
+    for (const fd of fds) libc.close(fd);
+    undo(store, rec, cg, child);
+    lock.release();
+    throw e;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * `delete`: remove a stopped container (or, with --force, any container):
+ * kill what is left, remove the cgroup, run poststop hooks, remove the state.
+ * Idempotent, so it also cleans up after a create that was SIGKILLed.
+ */
+import { cgroupManagerFromRecord } from '../cgroups/manager.js';
+import { describeError, RuntsError } from '../common/errors.js';
+import { logWarning } from '../common/log.js';
+import { runHooksCollectingErrors } from '../hooks/run.js';
+import type { Spec } from '../spec/types.js';
+import { deriveStatus } from '../state/status.js';
+import { notFound, type Store } from '../state/store.js';
+import { cgroupProcesses } from './cgroup-procs.js';
+import { killAndWait, waitGone } from './wait.js';
+
+export async function deleteContainer(store: Store, id: string, force: boolean): Promise<void> {
+  const lock = store.lock(id);
+  try {
+    const rec = store.read(id);
+    if (!rec) throw notFound(id);
+    const status = deriveStatus(store, rec);
+    if (status !== 'stopped' && !force) {
+      throw new RuntsError(`cannot delete container "${id}" that is not stopped: it is ${status} (use --force)`, { op: 'delete' });
+    }
+    if (rec.init) {
+      if (!killAndWait(rec.init.pid, rec.init.startTime)) {
+        throw new RuntsError(`container "${id}": init process ${rec.init.pid} did not die after SIGKILL`, { op: 'delete' });
+      }
+    }
+    // Without a private pid namespace the init's death does not end the
+    // other processes of the container: kill what is left in its cgroup.
+    for (const pid of cgroupProcesses(rec)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      waitGone(pid, undefined, 2000);
+    }
+    if (rec.cgroup) cgroupManagerFromRecord(rec.cgroup).destroy();
+    if (rec.phase === 'created') {
+      let spec: Spec | undefined;
+      try { spec = store.config(id) as Spec; } catch { /* no config: no hooks */ }
+      const errs = await runHooksCollectingErrors('poststop', spec?.hooks?.poststop, {
+        ociVersion: rec.ociVersion, id, status: 'stopped', bundle: rec.bundle, annotations: rec.annotations,
+      });
+      for (const e of errs) logWarning(describeError(e));
+    }
+    store.remove(id);
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * `start`: claim the init's start socket (atomic rename), tell it to go,
+ * wait for the exec, then run poststart hooks (docs/protocol.md).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RuntsError } from '../common/errors.js';
+import { runHooks } from '../hooks/run.js';
+import * as libc from '../linux/libc.js';
+import { SOCK } from '../linux/libc.js';
+import { Channel } from '../protocol/channel.js';
+import type { Spec } from '../spec/types.js';
+import { deriveStatus } from '../state/status.js';
+import type { ContainerRecord, Store } from '../state/store.js';
+import { killAndWait } from './wait.js';
+
+export async function startContainer(store: Store, id: string, pre?: { rec: ContainerRecord; spec: Spec }): Promise<void> {
+  const rec = pre?.rec ?? store.mustRead(id);
+  const status = deriveStatus(store, rec);
+  if (status !== 'created') {
+    throw new RuntsError(`cannot start container "${id}": it is ${status}, not created`, { op: 'start' });
+  }
+  const dir = store.dir(id);
+  const sock = path.join(dir, 'init.sock');
+  const claimed = path.join(dir, 'init.sock.starting');
+  try {
+    fs.renameSync(sock, claimed);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new RuntsError(`cannot start container "${id}": it is already being started or has started`, { op: 'start' });
+    }
+    throw e;
+  }
+  const spec = pre?.spec ?? (store.config(id) as Spec);
+  try {
+    const fd = libc.socket(SOCK.STREAM);
+    const dirfd = libc.open(dir, libc.O.PATH | libc.O.DIRECTORY);
+    try {
+      libc.connectUnix(fd, `/proc/self/fd/${dirfd}/init.sock.starting`);
+    } catch (e) {
+      libc.close(fd);
+      throw e;
+    } finally {
+      libc.close(dirfd);
+    }
+    const chan = new Channel(fd, 'the container init');
+    chan.send({ type: 'start' });
+    let execd = false;
+    for (;;) {
+      const msg = chan.recv();
+      if (msg === null) break;
+      if (msg.type === 'exec') execd = true;
+      else if (msg.type === 'error') throw RuntsError.fromJSON(msg.error);
+    }
+    chan.close();
+    if (!execd) throw new RuntsError(`container "${id}" init exited before executing the process`, { op: 'start' });
+    try {
+      await runHooks('poststart', spec.hooks?.poststart, {
+        ociVersion: rec.ociVersion, id, status: 'running', pid: rec.init?.pid, bundle: rec.bundle, annotations: rec.annotations,
+      });
+    } catch (e) {
+      // The spec: a failed poststart hook stops the container.
+      if (rec.init) killAndWait(rec.init.pid, rec.init.startTime);
+      throw e;
+    }
+  } finally {
+    fs.rmSync(claimed, { force: true });
+  }
+}

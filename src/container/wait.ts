@@ -1,0 +1,35 @@
+/** Waiting for container processes that may or may not be our children. */
+import * as libc from '../linux/libc.js';
+import { isAlive } from '../linux/proctree.js';
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Reap `pid` if it is our (zombie) child; ignore it if it is not. */
+export function reapIfChild(pid: number): number | null {
+  try {
+    const r = libc.waitpid(pid, libc.WNOHANG);
+    return r ? libc.exitCodeOf(r.status) : null;
+  } catch {
+    return null; // ECHILD: not ours
+  }
+}
+
+/** Wait until the process is gone or a zombie; true if it went in time. */
+export function waitGone(pid: number, startTime: string | undefined, timeoutMs: number): boolean {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    reapIfChild(pid);
+    if (!isAlive(pid, startTime)) return true;
+    if (Date.now() > deadline) return false;
+    sleepMs(5);
+  }
+}
+
+/** SIGKILL the process (if it is still the same one) and wait for it to go. */
+export function killAndWait(pid: number, startTime: string | undefined, timeoutMs = 5000): boolean {
+  if (!isAlive(pid, startTime)) return true;
+  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  return waitGone(pid, startTime, timeoutMs);
+}

@@ -1,0 +1,165 @@
+/**
+ * The state directory: <root>/<id>/ holds
+ *   state.json   the container record (written atomically: tmp + rename)
+ *   config.json  the config as it was at create time (hooks at start/delete use it)
+ *   init.sock    the init's start socket while the container is `created`
+ *
+ * Exactly one of two racing creates wins: a create builds its directory under
+ * a temporary name, with state.json inside, and renames it to <id>; rename
+ * fails for the loser because <id> exists and is not empty.
+ * Mutating commands (create, start, delete) hold an flock on the directory.
+ * Readers (state, list) take no lock and treat a vanished file as "gone".
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RuntsError, SyscallError } from '../common/errors.js';
+import * as libc from '../linux/libc.js';
+import { LOCK, O } from '../linux/libc.js';
+import type { CgroupRecord } from '../cgroups/manager.js';
+
+export const DEFAULT_ROOT = '/run/runts';
+
+export interface ContainerRecord {
+  id: string;
+  ociVersion: string;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations: Record<string, string>;
+  /** 'creating' until the init said ready. */
+  phase: 'creating' | 'created';
+  /** The runts process doing the create, to tell a live create from a dead one. */
+  creator: { pid: number; startTime: string };
+  /** The container init, as soon as it exists. */
+  init?: { pid: number; startTime: string };
+  /** Cgroups, recorded before they are created. */
+  cgroup?: CgroupRecord;
+  /** The init has its own pid namespace (kill --all is then implied by killing the init). */
+  pidns: boolean;
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+export class Lock {
+  constructor(private fd: number) {}
+  release(): void {
+    if (this.fd >= 0) libc.close(this.fd);
+    this.fd = -1;
+  }
+}
+
+export class Store {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return path.join(this.root, id);
+  }
+
+  private ensureRoot(): void {
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+  }
+
+  /** Create <root>/<id> with its first state.json, atomically; returns the held lock. */
+  createExclusive(rec: ContainerRecord, config: unknown): Lock {
+    this.ensureRoot();
+    const tmp = fs.mkdtempSync(path.join(this.root, `.new-${rec.id.slice(0, 32)}-`));
+    try {
+      fs.chmodSync(tmp, 0o700);
+      writeAtomic(path.join(tmp, 'config.json'), JSON.stringify(config));
+      writeAtomic(path.join(tmp, 'state.json'), JSON.stringify(rec));
+      const fd = libc.open(tmp, O.RDONLY | O.DIRECTORY);
+      libc.flock(fd, LOCK.EX, tmp);
+      try {
+        fs.renameSync(tmp, this.dir(rec.id));
+      } catch (e) {
+        libc.close(fd);
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') {
+          throw new RuntsError(`container with id "${rec.id}" already exists`, { op: 'create', path: this.dir(rec.id), errno: 'EEXIST' });
+        }
+        throw e;
+      }
+      return new Lock(fd);
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** Lock an existing container for a mutating command (waits up to timeoutMs). */
+  lock(id: string, timeoutMs = 30_000): Lock {
+    let fd: number;
+    try {
+      fd = libc.open(this.dir(id), O.RDONLY | O.DIRECTORY);
+    } catch (e) {
+      if (e instanceof SyscallError && e.errno === 'ENOENT') throw notFound(id);
+      throw e;
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (!libc.flock(fd, LOCK.EX | LOCK.NB, this.dir(id))) {
+      if (Date.now() > deadline) {
+        libc.close(fd);
+        throw new RuntsError(`container "${id}" is locked by another runts command (waited ${timeoutMs / 1000} s)`, { op: 'flock', path: this.dir(id) });
+      }
+      sleepMs(20);
+    }
+    return new Lock(fd);
+  }
+
+  /** The record, or null when the container does not exist (or is being removed). */
+  read(id: string): ContainerRecord | null {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.dir(id), 'state.json'), 'utf8')) as ContainerRecord;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      if (e instanceof SyntaxError) throw new RuntsError(`state of container "${id}" is corrupt: ${e.message}`, { path: path.join(this.dir(id), 'state.json') });
+      throw e;
+    }
+  }
+
+  mustRead(id: string): ContainerRecord {
+    const rec = this.read(id);
+    if (!rec) throw notFound(id);
+    return rec;
+  }
+
+  write(rec: ContainerRecord): void {
+    writeAtomic(path.join(this.dir(rec.id), 'state.json'), JSON.stringify(rec));
+  }
+
+  config(id: string): unknown {
+    return JSON.parse(fs.readFileSync(path.join(this.dir(id), 'config.json'), 'utf8'));
+  }
+
+  /** Ids of all containers (hidden in-progress directories skipped). */
+  ids(): string[] {
+    try {
+      return fs.readdirSync(this.root).filter((n) => !n.startsWith('.')).sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  /** Remove the state dir: state.json first, so readers see "gone" at once. */
+  remove(id: string): void {
+    const dir = this.dir(id);
+    fs.rmSync(path.join(dir, 'state.json'), { force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function notFound(id: string): RuntsError {
+  return new RuntsError(`container "${id}" does not exist`, { op: 'lookup', errno: 'ENOENT' });
+}
+
+/** Write a file so that readers see either the old or the new content. */
+export function writeAtomic(file: string, data: string, mode = 0o600): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, data, { mode });
+  fs.renameSync(tmp, file);
+}
