@@ -62,13 +62,18 @@ function hasNamespace(spec: Spec, type: string): boolean {
   return (spec.linux?.namespaces ?? []).some((n) => n.type === type);
 }
 
+/** JSON numbers lose precision near 2^64: anything that large is RLIM_INFINITY. */
+function rlimitValue(n: number): string {
+  return n >= 2 ** 64 - 1 ? '18446744073709551615' : String(n);
+}
+
 export function planProcess(spec: Spec): ProcessPlan {
   const p = spec.process;
   if (!p) throw new RuntsError('config.json: process is required to create a container', { pointer: '/process' });
   const rlimits = (p.rlimits ?? []).map((r, i) => {
     const resource = RLIMITS[r.type];
     if (resource === undefined) throw new RuntsError(`config.json /process/rlimits/${i}/type: unknown rlimit "${r.type}"`, { pointer: `/process/rlimits/${i}/type` });
-    return { name: r.type, resource, soft: String(r.soft), hard: String(r.hard) };
+    return { name: r.type, resource, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard) };
   });
   return {
     args: p.args ?? [],
