@@ -38,4 +38,5 @@ await build({ ...common, entryPoints: [join(root, 'src/init/main.ts')], outfile:
 if (!existsSync(join(root, 'build/Release/nsboot'))) {
   console.error('warning: build/Release/nsboot is missing: run `npm install` (node-gyp) first');
 }
+(await import('node:fs')).chmodSync(join(root, 'dist/runts.cjs'), 0o755);
 console.error(`build: done in ${Date.now() - t0} ms`);

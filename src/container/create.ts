@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { cgroupManager, type CgroupManager } from '../cgroups/manager.js';
 import { RuntsError } from '../common/errors.js';
+import { logWarning } from '../common/log.js';
 import { initPath, nsbootPath } from '../common/paths.js';
 import { runHooks } from '../hooks/run.js';
 import { buildInitPlan } from '../init/plan.js';
@@ -182,6 +183,13 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     rec.init = { pid, startTime: st?.startTime ?? '' };
     store.write(rec);
     cg.apply(pid);
+    if (p.oomScoreAdj !== undefined) {
+      try {
+        fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(p.oomScoreAdj));
+      } catch (e) {
+        throw new RuntsError(`write /proc/${pid}/oom_score_adj: ${(e as NodeJS.ErrnoException).code} (process.oomScoreAdj ${p.oomScoreAdj})`, { op: 'write', path: `/proc/${pid}/oom_score_adj`, errno: (e as NodeJS.ErrnoException).code });
+      }
+    }
     if (spec.linux?.resources) cg.set(spec.linux.resources);
 
     const plan = buildInitPlan(spec, {
@@ -194,6 +202,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       containerPid: ns.pidns && !spec.linux?.namespaces?.find((n) => n.type === 'pid')?.path ? 1 : pid,
       cgroupPaths: cg.record.paths,
       cgroupMode: cg.record.mode,
+      warn: logWarning,
     });
     chan.send({ type: 'plan', plan });
     chan.expect('hooks');

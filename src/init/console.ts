@@ -14,7 +14,8 @@ import { O, TIOC } from '../linux/libc.js';
 const PTY_SLAVE_MAJOR_MIN = 136;
 const PTY_SLAVE_MAJOR_MAX = 143;
 
-function major(rdev: number): number { return ((rdev >> 8) & 0xfff) | ((rdev >>> 32) & ~0xfff); }
+// JS shifts are mod 32: the high bits of dev_t are reached by division.
+function major(rdev: number): number { return ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff); }
 function minor(rdev: number): number { return (rdev & 0xff) | ((rdev >> 12) & 0xfff00); }
 
 export interface Pty { master: number; slave: number; name: string }

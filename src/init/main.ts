@@ -20,7 +20,10 @@ import { enterRootfs, finishRootfs, prepareRootfs } from '../linux/rootfs/setup.
 import { Channel } from '../protocol/channel.js';
 import { setupConsole } from './console.js';
 import type { InitPlan } from './plan.js';
-import { enterCwd, execProcess, lookPath, setCredentials, setHostnames, setRlimits } from './process.js';
+import { applyCapSets, dropBounding } from '../linux/capabilities.js';
+import { loadSeccomp } from '../linux/seccomp/load.js';
+import { enterCwd, lookPath, prepareExecFds, setCredentials, setHostnames, setRlimits } from './process.js';
+import type { SeccompPlan } from './plan.js';
 
 const PLAN_TIMEOUT_MS = 60_000;
 
@@ -65,6 +68,11 @@ async function waitForStart(listenFd: number): Promise<Channel> {
   return chan;
 }
 
+function applySeccomp(s: SeccompPlan): void {
+  const program = Buffer.from(s.program, 'base64');
+  loadSeccomp({ program, instructions: s.instructions, flags: s.flags, notify: false, nativeArch: s.nativeArch, architectures: [], warnings: [] });
+}
+
 async function main(): Promise<void> {
   libc.prctl(PR.SET_DUMPABLE, 0, 0, 0, 0, 'prctl(PR_SET_DUMPABLE)');
   const syncFd = Number(process.env._RUNTS_SYNC_FD);
@@ -94,11 +102,19 @@ async function main(): Promise<void> {
   try {
     plan.state.status = 'created';
     await runHooks('startContainer', plan.hooks.startContainer, plan.state);
-    setCredentials(plan.process, plan.userns);
-    enterCwd(plan.process.cwd);
-    if (plan.process.noNewPrivileges) libc.prctl(PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0, 'prctl(PR_SET_NO_NEW_PRIVS)');
+    const p = plan.process;
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before
+    // the capabilities go. With it, load as late as possible (runc's order).
+    if (plan.seccomp && !p.noNewPrivileges) applySeccomp(plan.seccomp);
+    dropBounding(p.capabilities, p.lastCap);
+    setCredentials(p, plan.userns);
+    applyCapSets(p.capabilities);
+    enterCwd(p.cwd);
     start.send({ type: 'exec' });
-    execProcess(plan.process, file, plan.preservedFds);
+    prepareExecFds(plan.preservedFds);
+    if (p.noNewPrivileges) libc.prctl(PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0, 'prctl(PR_SET_NO_NEW_PRIVS)');
+    if (plan.seccomp && p.noNewPrivileges) applySeccomp(plan.seccomp);
+    libc.execve(file, p.args, p.env);
   } catch (e) {
     report(start, e);
     process.exit(1);

@@ -4,6 +4,8 @@
  * socket as JSON, so it is plain data.
  */
 import { RuntsError } from '../common/errors.js';
+import { type CapSets, lastCap, resolveCapabilities } from '../linux/capabilities.js';
+import { compileSeccomp } from '../linux/seccomp/compile.js';
 import { planRootfs, type RootfsPlan } from '../linux/rootfs/plan.js';
 import { RLIMITS } from '../spec/rlimits.js';
 import type { Hook, Spec, State } from '../spec/types.js';
@@ -20,7 +22,14 @@ export interface ProcessPlan {
   terminal: boolean;
   consoleSize?: { height: number; width: number };
   noNewPrivileges: boolean;
+  capabilities: CapSets;
+  /** Highest capability number of this kernel. */
+  lastCap: number;
+  oomScoreAdj?: number;
 }
+
+/** A compiled seccomp filter, ready to load (issue: NOTIFY is not wired yet). */
+export interface SeccompPlan { program: string /* base64 sock_filter[] */; instructions: number; flags: number; nativeArch: string }
 
 export interface InitPlan {
   id: string;
@@ -39,6 +48,7 @@ export interface InitPlan {
   consoleFd?: number;
   /** The container has its own user namespace. */
   userns: boolean;
+  seccomp?: SeccompPlan;
 }
 
 export interface PlanContext {
@@ -52,6 +62,18 @@ export interface PlanContext {
   containerPid: number;
   cgroupPaths?: Record<string, string>;
   cgroupMode?: 'v1' | 'v2' | 'hybrid';
+  warn?: (msg: string) => void;
+}
+
+export function planSeccomp(spec: Spec, warn: (msg: string) => void): SeccompPlan | undefined {
+  const s = spec.linux?.seccomp;
+  if (!s) return undefined;
+  const f = compileSeccomp(s);
+  for (const w of f.warnings) warn(`seccomp: ${w}`);
+  if (f.notify) {
+    throw new RuntsError('config.json /linux/seccomp: SCMP_ACT_NOTIFY is not supported yet', { pointer: '/linux/seccomp' });
+  }
+  return { program: f.program.toString('base64'), instructions: f.instructions, flags: f.flags, nativeArch: f.nativeArch };
 }
 
 function hasNewNamespace(spec: Spec, type: string): boolean {
@@ -67,7 +89,7 @@ function rlimitValue(n: number): string {
   return n >= 2 ** 64 - 1 ? '18446744073709551615' : String(n);
 }
 
-export function planProcess(spec: Spec): ProcessPlan {
+export function planProcess(spec: Spec, warn: (msg: string) => void = () => {}): ProcessPlan {
   const p = spec.process;
   if (!p) throw new RuntsError('config.json: process is required to create a container', { pointer: '/process' });
   const rlimits = (p.rlimits ?? []).map((r, i) => {
@@ -87,6 +109,9 @@ export function planProcess(spec: Spec): ProcessPlan {
     terminal: p.terminal === true,
     consoleSize: p.consoleSize,
     noNewPrivileges: p.noNewPrivileges === true,
+    capabilities: resolveCapabilities(p.capabilities, lastCap(), warn),
+    lastCap: lastCap(),
+    oomScoreAdj: p.oomScoreAdj,
   };
 }
 
@@ -106,11 +131,12 @@ export function buildInitPlan(spec: Spec, ctx: PlanContext): InitPlan {
     rootfs,
     hostname: spec.hostname,
     domainname: spec.domainname,
-    process: planProcess(spec),
+    process: planProcess(spec, ctx.warn),
     hooks: { createContainer: spec.hooks?.createContainer ?? [], startContainer: spec.hooks?.startContainer ?? [] },
     state: { ociVersion: spec.ociVersion, id: ctx.id, status: 'creating', pid: ctx.containerPid, bundle: ctx.bundle, annotations: spec.annotations ?? {} },
     preservedFds: ctx.preservedFds,
     consoleFd: ctx.consoleFd,
     userns,
+    seccomp: planSeccomp(spec, ctx.warn ?? (() => {})),
   };
 }

@@ -80,14 +80,13 @@ export function lookPath(file: string, env: string[]): string {
 }
 
 /**
- * Hand the container exactly stdio and the preserved fds, then execve.
- * node marks fds 0-15 FD_CLOEXEC at start-up; undo that for what the
- * container must get and set it on everything else.
+ * Hand the container exactly stdio and the preserved fds: node marks fds
+ * 0-15 FD_CLOEXEC at start-up; undo that for what the container must get and
+ * set it on everything else (close_range), so every runtime fd closes at exec.
  */
-export function execProcess(p: ProcessPlan, file: string, preservedFds: number): never {
+export function prepareExecFds(preservedFds: number): void {
   for (let fd = 0; fd < 3 + preservedFds; fd++) {
     try { libc.setCloexec(fd, false); } catch { /* a closed stdio fd stays closed */ }
   }
   libc.closeRangeCloexec(3 + preservedFds);
-  return libc.execve(file, p.args, p.env);
 }

@@ -2,7 +2,8 @@
  * Drive the built runts binary (dist/runts.cjs) the way an engine does, with
  * a private --root per test file, and check that nothing is left behind.
  */
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sharedRootfs, tmpdir } from './rootfs.js';
@@ -18,24 +19,37 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 
 export interface Result { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-function result(r: SpawnSyncReturns<string>): Result {
-  return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
 export class Runts {
   readonly root: string;
   constructor() {
     this.root = tmpdir('runts-root-');
   }
 
-  run(args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string>; stdio?: 'pipe' } = {}): Result {
-    const r = spawnSync(RUNTS, ['--root', this.root, ...args], {
-      encoding: 'utf8',
-      input: opts.input ?? '',
-      timeout: opts.timeoutMs ?? 60_000,
-      env: cleanEnv(opts.env),
-    });
-    return result(r);
+  /**
+   * Run runts to completion. Output is captured through temp files, not pipes:
+   * a container created here inherits runts's stdio and may outlive it.
+   */
+  run(args: string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): Result {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-out-'));
+    const outFd = fs.openSync(path.join(dir, 'out'), 'w+');
+    const errFd = fs.openSync(path.join(dir, 'err'), 'w+');
+    try {
+      const r = spawnSync(RUNTS, ['--root', this.root, ...args], {
+        stdio: ['ignore', outFd, errFd],
+        timeout: opts.timeoutMs ?? 60_000,
+        env: cleanEnv(opts.env),
+      });
+      return {
+        code: r.status,
+        signal: r.signal,
+        stdout: fs.readFileSync(path.join(dir, 'out'), 'utf8'),
+        stderr: fs.readFileSync(path.join(dir, 'err'), 'utf8'),
+      };
+    } finally {
+      fs.closeSync(outFd);
+      fs.closeSync(errFd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   /** Start runts without waiting (for commands that block: run, create with a console socket). */

@@ -10,7 +10,7 @@ import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
 import { findCgroups, findProcesses, makeBundle, Runts, uniqueId } from '../helpers/runts.js';
 
 if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.skip('needs root and busybox-static');
+  t.plan(0, 'needs root and busybox-static');
 } else {
   const rt = new Runts();
   t.teardown(() => rt.cleanup());
@@ -60,7 +60,7 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.match(r.stderr, /no such file or directory|ENOENT/);
   });
 
-  for (const id of ['a/b', '..', '.', '-x', 'a b', '']) {
+  for (const id of ['a/b', '..', '.', 'a b', '', 'x\ny']) {
     t.test(`invalid container id ${JSON.stringify(id)}`, async (t) => {
       const r = rt.run(['create', '--bundle', makeBundle(), '--', id]);
       t.equal(r.code, 1);

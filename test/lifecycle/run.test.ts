@@ -8,7 +8,7 @@ import { haveBusybox } from '../helpers/rootfs.js';
 import { findCgroups, makeBundle, Runts, uniqueId } from '../helpers/runts.js';
 
 if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.skip('needs root and busybox-static');
+  t.plan(0, 'needs root and busybox-static');
 } else {
   const rt = new Runts();
   t.teardown(() => rt.cleanup());
@@ -24,8 +24,13 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
   t.test('exit status of the container process is the exit status of run', async (t) => {
     t.equal(sh('exit 0').code, 0);
     t.equal(sh('exit 3').code, 3);
-    const killed = sh('kill -9 $$');
-    t.equal(killed.code, 137, 'killed by SIGKILL: 128+9');
+    // pid 1 of a pid namespace cannot SIGKILL itself: kill it from outside, as an engine does.
+    const id = uniqueId('sigkill');
+    const run = rt.spawn(['run', '--bundle', makeBundle({ args: ['sleep', '30'] }), id]);
+    for (let i = 0; i < 200 && rt.run(['state', id]).stdout.indexOf('"running"') < 0; i++) await new Promise((r) => setTimeout(r, 25));
+    t.equal(rt.run(['kill', id, 'KILL']).code, 0);
+    const code = await new Promise<number | null>((res) => run.on('exit', (c) => res(c)));
+    t.equal(code, 137, 'killed by SIGKILL: 128+9');
   });
 
   t.test('namespaces differ from the host', async (t) => {
@@ -75,7 +80,7 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
   });
 
   t.test('default devices and /dev symlinks', async (t) => {
-    const r = sh('for d in null zero full random urandom tty; do stat -c "%n %F %t:%T %a" /dev/$d; done; readlink /dev/ptmx /dev/fd /dev/stdin /dev/stdout /dev/stderr');
+    const r = sh('for d in null zero full random urandom tty; do stat -c "%n %F %t:%T %a" /dev/$d; done; for l in ptmx fd stdin stdout stderr; do readlink /dev/$l; done');
     t.equal(r.code, 0, r.stderr);
     const want: Record<string, string> = { null: '1:3', zero: '1:5', full: '1:7', random: '1:8', urandom: '1:9', tty: '5:0' };
     for (const [name, dev] of Object.entries(want)) {
