@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DEFAULT_ALLOWED_DEVICES } from '../cgroups/devices.js';
 import { cgroupManager, type CgroupManager } from '../cgroups/manager.js';
 import { RuntsError } from '../common/errors.js';
 import { logWarning } from '../common/log.js';
@@ -20,7 +21,7 @@ import { SOCK } from '../linux/libc.js';
 import { NAMESPACES } from '../linux/namespaces.js';
 import { procStat } from '../linux/proctree.js';
 import { Channel } from '../protocol/channel.js';
-import type { Spec, State } from '../spec/types.js';
+import type { Resources, Spec, State } from '../spec/types.js';
 import { loadConfig, validateContainerId } from '../spec/validate.js';
 import { type ContainerRecord, type Lock, Store, writeAtomic } from '../state/store.js';
 import { killAndWait } from './wait.js';
@@ -73,6 +74,19 @@ function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boole
   if (userns) args.push('-u');
   const pidns = namespaces.some((n) => n.type === 'pid');
   return { args, userns, pidns };
+}
+
+/**
+ * linux.resources plus the device rules runc always adds: an allow rule for
+ * each linux.devices entry, then the default allow-list, after the config's
+ * own rules (which start from deny-all).
+ */
+export function cgroupResources(spec: Spec): Resources {
+  const r = spec.linux?.resources ?? {};
+  const fromDevices = (spec.linux?.devices ?? [])
+    .filter((d) => d.type !== 'p' && d.major !== undefined && d.minor !== undefined)
+    .map((d) => ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm' }));
+  return { ...r, devices: [...(r.devices ?? []), ...fromDevices, ...DEFAULT_ALLOWED_DEVICES] };
 }
 
 function writeIdMaps(pid: number, spec: Spec): void {
@@ -149,11 +163,9 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const fds: number[] = [];
   try {
     cg = cgroupManager(opts.id, spec.linux?.cgroupsPath);
-    rec.cgroup = cg.record;
-    store.write(rec);
-    cg.create();
-    rec.cgroup = cg.record;
-    store.write(rec);
+    // The record names every cgroup dir before it is made (crash safety).
+    cg.create((cgrec) => { rec.cgroup = cgrec; store.write(rec); });
+    cg.set(cgroupResources(spec));
 
     const [mine, theirs] = libc.socketpair(SOCK.STREAM);
     fds.push(mine, theirs);

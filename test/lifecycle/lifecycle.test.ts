@@ -31,7 +31,7 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
   t.test('create → created, start → running, exit → stopped, delete → gone', async (t) => {
     const id = uniqueId('life');
     const out = tmpdir();
-    const bundle = makeBundle({ args: ['sh', '-c', 'echo started > /out/marker; sleep 0.3'], mutate: (c) => {
+    const bundle = makeBundle({ args: ['sh', '-c', 'echo started > /out/marker; sleep 2'], mutate: (c) => {
       c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] });
     } });
     const pidFile = path.join(out, 'pid');
