@@ -3,7 +3,10 @@
  * kill what is left, remove the cgroup, run poststop hooks, remove the state.
  * Idempotent, so it also cleans up after a create that was SIGKILLed.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { cgroupManagerFromRecord } from '../cgroups/manager.js';
+import { DEFAULT_CGROUP_PARENT } from '../cgroups/paths.js';
 import { describeError, RuntsError } from '../common/errors.js';
 import { logWarning } from '../common/log.js';
 import { runHooksCollectingErrors } from '../hooks/run.js';
@@ -12,6 +15,19 @@ import { deriveStatus } from '../state/status.js';
 import { notFound, type Store } from '../state/store.js';
 import { cgroupProcesses } from './cgroup-procs.js';
 import { killAndWait, waitGone } from './wait.js';
+
+/**
+ * runts's own default parent (/runts) is shared by containers; whoever
+ * deletes the last one removes it. rmdir fails (harmlessly) while another
+ * container's cgroup is still inside.
+ */
+function removeEmptyDefaultParents(paths: Record<string, string>): void {
+  for (const p of new Set(Object.values(paths))) {
+    const parent = path.dirname(p);
+    if (path.basename(parent) !== DEFAULT_CGROUP_PARENT.replace(/^\//, '')) continue;
+    try { fs.rmdirSync(parent); } catch { /* not empty, or already gone */ }
+  }
+}
 
 export async function deleteContainer(store: Store, id: string, force: boolean): Promise<void> {
   const lock = store.lock(id);
@@ -33,7 +49,10 @@ export async function deleteContainer(store: Store, id: string, force: boolean):
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       waitGone(pid, undefined, 2000);
     }
-    if (rec.cgroup) cgroupManagerFromRecord(rec.cgroup).destroy();
+    if (rec.cgroup) {
+      cgroupManagerFromRecord(rec.cgroup).destroy();
+      removeEmptyDefaultParents(rec.cgroup.paths);
+    }
     if (rec.phase === 'created') {
       let spec: Spec | undefined;
       try { spec = store.config(id) as Spec; } catch { /* no config: no hooks */ }
