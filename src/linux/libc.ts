@@ -149,8 +149,10 @@ function lib(): Bound {
     flock: 'int flock(int fd, int op)',
     unlockpt: 'int unlockpt(int fd)',
   };
-  fns = {};
-  for (const [name, proto] of Object.entries(protos)) fns[name] = c.func(proto);
+  // Bind everything before publishing: a failure must not leave a half-bound table.
+  const bound: Bound = {};
+  for (const [name, proto] of Object.entries(protos)) bound[name] = c.func(proto);
+  fns = bound;
   return fns;
 }
 

@@ -1,0 +1,467 @@
+/**
+ * Real rootfs setup: a fixture applies a plan in fresh mount+pid namespaces
+ * (unshare), pivots into a busybox rootfs and prints what the kernel shows.
+ */
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseMountinfo, type MountInfo } from '../../src/linux/rootfs/mountinfo.js';
+import type { Mount, Spec } from '../../src/spec/types.js';
+import { canRun, defaultSpec, makeBundle, mountAt, plan, runScenario, section, type Bundle, type RunResult } from './harness.js';
+
+
+/** The parts of a tap test the helpers use. */
+interface TT { equal: typeof t.equal; comment: typeof t.comment; teardown: typeof t.teardown }
+
+function bundle(t: TT): Bundle {
+  const b = makeBundle();
+  t.teardown(b.cleanup);
+  return b;
+}
+
+function mi(r: RunResult, name = 'mi'): MountInfo[] {
+  return parseMountinfo(r.sections[name] ?? '');
+}
+
+function ok(t: TT, r: RunResult): void {
+  t.equal(r.error, null, 'setup succeeded');
+  t.equal(r.status, 0, 'script exit status');
+  if (r.error || r.status !== 0) t.comment(r.stdout + r.stderr);
+}
+
+const MI = section('mi', 'cat /proc/self/mountinfo');
+
+function tests(): void {
+  t.test('default config: mounts, read-only root, devices, /dev links, masked and readonly paths', async (t) => {
+    const b = bundle(t);
+    const spec = defaultSpec();
+    spec.linux!.devices = [
+      { path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o600, uid: 1000, gid: 1001 },
+      { path: '/dev/loop-test', type: 'b', major: 7, minor: 0, fileMode: 0o640 },
+      { path: '/run/test.fifo', type: 'p', fileMode: 0o620 },
+      { path: '/opt/devices/null2', type: 'c', major: 1, minor: 3 },
+    ];
+    const r = runScenario(b, {
+      plan: plan(spec, b),
+      script: MI
+        + section('dev', 'ls -ln /dev /dev/pts')
+        + section('stat', 'stat -c "%n %F %t:%T %a %u:%g" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/fuse /dev/loop-test /run/test.fifo /opt/devices/null2')
+        + section('links', 'for l in fd stdin stdout stderr ptmx core; do echo "$l $(readlink /dev/$l)"; done')
+        + section('rootwrite', 'touch /newfile && echo WRITABLE || echo READONLY')
+        + section('keys', 'wc -c < /proc/keys')
+        + section('firmware', 'ls -A /sys/firmware | wc -l; touch /sys/firmware/x && echo WRITABLE || echo READONLY')
+        + section('procsys', 'echo 1 > /proc/sys/kernel/ns_last_pid && echo WRITABLE || echo READONLY')
+        + section('shm', 'touch /dev/shm/x && echo WRITABLE')
+        + section('cwd', 'pwd'),
+    });
+    ok(t, r);
+    const m = mi(r);
+    const root = mountAt(m, '/')!;
+    t.ok(root.options.includes('ro'), 'root is read-only');
+    t.equal(root.root, b.rootfs, 'root is the bundle rootfs');
+    t.match(r.sections.rootwrite, /READONLY/);
+
+    const proc = mountAt(m, '/proc')!;
+    t.equal(proc.fstype, 'proc');
+    const dev = mountAt(m, '/dev')!;
+    t.equal(dev.fstype, 'tmpfs');
+    t.ok(dev.options.includes('nosuid'));
+    t.notOk(dev.options.includes('relatime'), 'strictatime');
+    t.ok(dev.superOptions.includes('size=65536k') && dev.superOptions.includes('mode=755'), 'tmpfs data');
+    const pts = mountAt(m, '/dev/pts')!;
+    t.equal(pts.fstype, 'devpts');
+    t.ok(pts.options.includes('noexec') && pts.options.includes('nosuid'));
+    t.ok(pts.superOptions.includes('ptmxmode=666') && pts.superOptions.includes('mode=620') && pts.superOptions.includes('gid=5'));
+    const shm = mountAt(m, '/dev/shm')!;
+    t.same(['nosuid', 'nodev', 'noexec'].filter((o) => shm.options.includes(o)), ['nosuid', 'nodev', 'noexec']);
+    t.ok(shm.superOptions.includes('size=65536k'));
+    t.match(r.sections.shm, /WRITABLE/);
+    t.equal(mountAt(m, '/dev/mqueue')!.fstype, 'mqueue');
+    const sys = mountAt(m, '/sys')!;
+    t.equal(sys.fstype, 'sysfs');
+    t.ok(sys.options.includes('ro'), 'sysfs ro');
+    t.ok(sys.superOptions.includes('rw'), 'but its (shared) superblock was left alone');
+
+    const stat = r.sections.stat!;
+    t.match(stat, /^\/dev\/null character special file 1:3 666 0:0$/m);
+    t.match(stat, /^\/dev\/zero character special file 1:5 666 0:0$/m);
+    t.match(stat, /^\/dev\/full character special file 1:7 666 0:0$/m);
+    t.match(stat, /^\/dev\/random character special file 1:8 666 0:0$/m);
+    t.match(stat, /^\/dev\/urandom character special file 1:9 666 0:0$/m);
+    t.match(stat, /^\/dev\/tty character special file 5:0 666 0:0$/m);
+    t.match(stat, /^\/dev\/fuse character special file a:e5 600 1000:1001$/m, 'config device with mode and owner');
+    t.match(stat, /^\/dev\/loop-test block special file 7:0 640 0:0$/m);
+    t.match(stat, /^\/run\/test.fifo fifo 0:0 620 0:0$/m);
+    t.match(stat, /^\/opt\/devices\/null2 character special file 1:3 666 0:0$/m, 'a device outside /dev');
+
+    const links = r.sections.links!;
+    t.match(links, /^fd \/proc\/self\/fd$/m);
+    t.match(links, /^stdin \/proc\/self\/fd\/0$/m);
+    t.match(links, /^stdout \/proc\/self\/fd\/1$/m);
+    t.match(links, /^stderr \/proc\/self\/fd\/2$/m);
+    t.match(links, /^ptmx pts\/ptmx$/m);
+    if (fs.existsSync('/proc/kcore')) t.match(links, /^core \/proc\/kcore$/m);
+    else t.match(links, /^core $/m, 'no /dev/core without /proc/kcore, like runc');
+
+    // masked: a file gets the container's /dev/null, a directory an empty read-only tmpfs
+    const keys = mountAt(m, '/proc/keys')!;
+    t.equal(keys.root, '/null', '/proc/keys masked by /dev/null');
+    t.equal(keys.fstype, 'tmpfs', '... the /dev tmpfs');
+    t.equal(r.sections.keys!.trim(), '0', 'masked file reads empty');
+    const fw = mountAt(m, '/sys/firmware')!;
+    t.equal(fw.fstype, 'tmpfs');
+    t.ok(fw.options.includes('ro'));
+    t.match(r.sections.firmware, /^0\nREADONLY/m, 'masked dir is empty and read-only');
+    const acpi = mountAt(m, '/proc/acpi');
+    if (acpi) t.equal(`${acpi.major}:${acpi.minor}`, `${fw.major}:${fw.minor}`, 'one tmpfs instance for all masked directories');
+    t.notOk(mountAt(m, '/proc/kcore') && !fs.existsSync('/proc/kcore'), 'missing masked paths are skipped');
+
+    // readonly paths
+    for (const p of ['/proc/sys', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sysrq-trigger']) {
+      const e = mountAt(m, p);
+      if (!e) { t.notOk(fs.existsSync(p), `${p} skipped only if missing`); continue; }
+      t.ok(e.options.includes('ro'), `${p} read-only`);
+      t.equal(e.fstype, 'proc');
+    }
+    t.match(r.sections.procsys, /READONLY/);
+    t.equal(r.sections.cwd!.trim(), '/');
+  });
+
+  t.test('bind mounts: dir, file, relative source, ro vs rro on an rbind, propagation options', async (t) => {
+    const b = bundle(t);
+    fs.mkdirSync(path.join(b.dir, 'vol/sub'), { recursive: true });
+    fs.writeFileSync(path.join(b.dir, 'vol/hello'), 'hello from the host\n');
+    fs.writeFileSync(path.join(b.dir, 'hostfile.txt'), 'file bind\n');
+    fs.mkdirSync(path.join(b.rootfs, 'data'));
+    const spec: Spec = {
+      ociVersion: '1.3.0', root: { path: 'rootfs' },
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/vol', type: 'none', source: 'vol', options: ['bind', 'ro', 'nosuid', 'nodev'] },
+        { destination: '/etc/hostfile', type: 'none', source: path.join(b.dir, 'hostfile.txt'), options: ['bind', 'ro'] },
+        { destination: '/data/inner', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+        // rbind of a directory that now has a submount (the tmpfs above, seen from our namespace)
+        { destination: '/view-ro', source: 'rootfs/data', options: ['rbind', 'ro'] },
+        { destination: '/view-rro', source: 'rootfs/data', options: ['rbind', 'rro'] },
+        { destination: '/view-nonrec', source: 'rootfs/data', options: ['bind'] },
+        { destination: '/shared', type: 'tmpfs', source: 'tmpfs', options: ['shared'] },
+        { destination: '/unbindable', type: 'tmpfs', source: 'tmpfs', options: ['runbindable'] },
+        { destination: '/nosym', type: 'tmpfs', source: 'tmpfs', options: ['nosymfollow', 'noatime', 'nodiratime'] },
+      ],
+    };
+    const r = runScenario(b, {
+      plan: plan(spec, b),
+      script: MI
+        + section('vol', 'cat /vol/hello; ls /vol; touch /vol/x && echo WRITABLE || echo READONLY')
+        + section('file', 'cat /etc/hostfile')
+        + section('inner', 'touch /data/inner/x && echo inner-rw; touch /view-ro/inner/y && echo view-ro-inner-rw; touch /view-rro/inner/z || echo view-rro-inner-ro; ls /view-nonrec/inner | wc -l'),
+    });
+    ok(t, r);
+    const m = mi(r);
+    const vol = mountAt(m, '/vol')!;
+    t.same(['ro', 'nosuid', 'nodev'].filter((o) => vol.options.includes(o)), ['ro', 'nosuid', 'nodev'], 'bind attributes');
+    t.equal(vol.root, path.join(b.dir, 'vol'), 'relative source resolved against the bundle');
+    t.match(r.sections.vol, /hello from the host\nhello\nsub\n.*READONLY/s);
+    t.equal(r.sections.file, 'file bind\n');
+    t.ok(mountAt(m, '/etc/hostfile')!.options.includes('ro'));
+    t.ok(fs.existsSync(path.join(b.rootfs, 'etc/hostfile')), 'the file destination was created in the rootfs');
+    t.ok(mountAt(m, '/view-ro')!.options.includes('ro'));
+    t.ok(mountAt(m, '/view-ro/inner')!.options.includes('rw'), 'ro is not recursive (runc)');
+    t.ok(mountAt(m, '/view-rro/inner')!.options.includes('ro'), 'rro is recursive');
+    t.notOk(mountAt(m, '/view-nonrec/inner'), 'bind (not rbind) leaves submounts out');
+    t.match(r.sections.inner, /inner-rw\nview-ro-inner-rw\n.*view-rro-inner-ro\n0\n/s);
+    t.ok(mountAt(m, '/shared')!.optional.some((o) => o.startsWith('shared:')), 'shared propagation');
+    t.ok(mountAt(m, '/unbindable')!.optional.includes('unbindable'), 'unbindable propagation');
+    const ns = mountAt(m, '/nosym')!;
+    t.same(['nosymfollow', 'noatime', 'nodiratime'].filter((o) => ns.options.includes(o)), ['nosymfollow', 'noatime', 'nodiratime']);
+  });
+
+  t.test('tmpfs options: size=, mode=, and the mode of an existing directory is kept', async (t) => {
+    const b = bundle(t);
+    fs.mkdirSync(path.join(b.rootfs, 'keep'), { mode: 0o750 });
+    fs.chmodSync(path.join(b.rootfs, 'keep'), 0o750);
+    const spec: Spec = {
+      ociVersion: '1.3.0', root: { path: 'rootfs' },
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=2m'] },
+        { destination: '/keep', type: 'tmpfs', source: 'tmpfs' },
+        { destination: '/new/dir', type: 'tmpfs', source: 'tmpfs', options: ['mode=700', 'size=1m', 'nr_inodes=100', 'ro'] },
+      ],
+    };
+    const r = runScenario(b, { plan: plan(spec, b), script: MI + section('modes', 'stat -c "%n %a" /tmp /keep /new/dir') });
+    ok(t, r);
+    const m = mi(r);
+    t.ok(mountAt(m, '/tmp')!.superOptions.includes('size=2048k'));
+    t.match(r.sections.modes, /^\/tmp 1777$/m, 'existing /tmp (1777) keeps its mode');
+    t.match(r.sections.modes, /^\/keep 750$/m);
+    t.match(r.sections.modes, /^\/new\/dir 700$/m, 'mode= given');
+    const nd = mountAt(m, '/new/dir')!;
+    t.ok(nd.superOptions.includes('nr_inodes=100') && nd.superOptions.includes('size=1024k'));
+    t.ok(nd.options.includes('ro') && nd.superOptions.includes('ro'), 'read-only mount and superblock');
+  });
+
+  t.test('no-pivot: MS_MOVE + chroot', async (t) => {
+    const b = bundle(t);
+    const spec = defaultSpec();
+    const r = runScenario(b, {
+      plan: plan(spec, b, { noPivot: true }),
+      script: MI + section('ls', 'ls /') + section('null', 'stat -c "%t:%T" /dev/null') + section('rootwrite', 'touch /x && echo WRITABLE || echo READONLY'),
+    });
+    ok(t, r);
+    t.match(r.sections.ls, /^bin$/m);
+    t.match(r.sections.null, /^1:3$/m);
+    t.match(r.sections.rootwrite, /READONLY/);
+    const m = mi(r);
+    // Under chroot the old root is still in the namespace (not visible from here); what we see are our mounts.
+    t.ok(m.some((e) => e.mountpoint === '/proc' && e.fstype === 'proc'));
+    t.ok(mountAt(m, '/proc/sys')!.options.includes('ro'));
+  });
+
+  t.test('rootfsPropagation: shared, private, unbindable on the container /', async (t) => {
+    for (const [prop, check] of [
+      ['shared', (o: string[]) => o.some((x) => x.startsWith('shared:'))],
+      ['private', (o: string[]) => o.length === 0],
+      ['unbindable', (o: string[]) => o.includes('unbindable')],
+    ] as const) {
+      const b = bundle(t);
+      const spec = defaultSpec();
+      spec.linux!.rootfsPropagation = prop;
+      for (const noPivot of [false, true]) {
+        const r = runScenario(b, { plan: plan(spec, b, { noPivot }), script: MI });
+        ok(t, r);
+        const root = mountAt(mi(r), '/');
+        t.ok(root && check(root.optional), `${prop}${noPivot ? ' (no pivot)' : ''}: ${root?.optional.join(' ')}`);
+      }
+    }
+  });
+
+  t.test('user namespace: host devices are bind-mounted, fresh proc/sysfs/devpts/mqueue', async (t) => {
+    const b = bundle(t);
+    const spec = defaultSpec();
+    // gid=5 is not mapped with --map-root-user
+    spec.mounts = spec.mounts!.map((m) => m.type === 'devpts' ? { ...m, options: m.options!.filter((o) => o !== 'gid=5') } : m);
+    const r = runScenario(b, {
+      plan: plan(spec, b, { userns: true }),
+      script: MI + section('stat', 'stat -c "%n %t:%T" /dev/null /dev/zero /dev/tty') + section('null', 'echo hi > /dev/null && echo NULL-OK') + section('id', 'id -u'),
+    }, ['--user', '--map-root-user', '--net', '--ipc']);
+    ok(t, r);
+    const m = mi(r);
+    for (const d of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) {
+      const e = mountAt(m, `/dev/${d}`);
+      t.ok(e, `/dev/${d} is a bind mount`);
+      t.equal(e?.root, `/${d}`, `... of the host /dev/${d}`);
+    }
+    t.match(r.sections.stat, /^\/dev\/null 1:3$/m);
+    t.match(r.sections.stat, /^\/dev\/tty 5:0$/m);
+    t.match(r.sections.null, /NULL-OK/);
+    t.ok(mountAt(m, '/')!.options.includes('ro'));
+    t.equal(mountAt(m, '/sys')!.fstype, 'sysfs');
+    t.equal(mountAt(m, '/proc/keys')!.root, '/null', 'masking binds the bound /dev/null');
+    t.equal(r.sections.id!.trim(), '0');
+  });
+
+  t.test('user namespace: flags locked on a host mount are kept, not an error (runc)', async (t) => {
+    const b = bundle(t);
+    const mp = path.join(b.dir, 'locked');
+    fs.mkdirSync(mp);
+    t.teardown(() => { spawnSync('umount', ['-l', mp], { stdio: 'ignore' }); });
+    const res = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,nosuid,noexec,size=16k', 'tmpfs', mp], { encoding: 'utf8' });
+    t.equal(res.status, 0, `host ro mount ${res.stderr}`);
+    const spec: Spec = {
+      ociVersion: '1.3.0', root: { path: 'rootfs' },
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/locked', source: mp, options: ['rbind', 'rw', 'suid', 'exec', 'nodev', 'strictatime'] },
+      ],
+    };
+    const r = runScenario(b, { plan: plan(spec, b, { userns: true }), script: MI }, ['--user', '--map-root-user']);
+    ok(t, r);
+    const e = mountAt(mi(r), '/locked')!;
+    t.same(['ro', 'nosuid', 'noexec', 'nodev'].filter((o) => e.options.includes(o)), ['ro', 'nosuid', 'noexec', 'nodev'],
+      'locked ro/nosuid/noexec kept, nodev still added');
+  });
+
+  t.test('read-only /dev: devices first, then ro', async (t) => {
+    const b = bundle(t);
+    const spec = defaultSpec();
+    spec.mounts![1] = { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755', 'ro'] };
+    spec.mounts = spec.mounts!.slice(0, 2);
+    spec.linux = {};
+    const r = runScenario(b, { plan: plan(spec, b), script: MI + section('null', 'stat -c "%t:%T" /dev/null; touch /dev/x || echo DEV-RO') });
+    ok(t, r);
+    t.ok(mountAt(mi(r), '/dev')!.options.includes('ro'));
+    t.match(r.sections.null, /1:3\n.*DEV-RO/s);
+  });
+
+  t.test('/dev bound from the host: no devices or links are created (runc)', async (t) => {
+    const b = bundle(t);
+    const before = fs.lstatSync('/dev/ptmx');
+    const spec: Spec = {
+      ociVersion: '1.3.0', root: { path: 'rootfs' },
+      mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }, { destination: '/dev', source: '/dev', options: ['rbind'] }],
+    };
+    const r = runScenario(b, { plan: plan(spec, b), script: MI + section('ptmx', 'stat -c "%F %t:%T" /dev/ptmx') });
+    ok(t, r);
+    t.match(r.sections.ptmx, /character special file 5:2/, 'the host /dev/ptmx was not replaced by a symlink');
+    const after = fs.lstatSync('/dev/ptmx');
+    t.ok(after.isCharacterDevice() && after.ino === before.ino, 'host /dev/ptmx untouched');
+  });
+
+  t.test('cgroup mounts', async (t) => {
+    const b = bundle(t);
+    const dirs: Record<string, string> = {};
+    for (const n of ['cpu,cpuacct', 'memory', 'unified']) {
+      dirs[n] = path.join(b.dir, 'cg', n);
+      fs.mkdirSync(dirs[n]!, { recursive: true });
+      fs.writeFileSync(path.join(dirs[n]!, 'marker'), `${n}\n`);
+    }
+    const cgMount: Mount = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] };
+    const base = (): Spec => ({
+      ociVersion: '1.3.0', root: { path: 'rootfs' },
+      mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }, { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['ro'] }, cgMount],
+    });
+
+    // v1 / hybrid: tmpfs + one bind per hierarchy, symlinks for co-mounted controllers, all read-only
+    let r = runScenario(b, {
+      plan: plan(base(), b, { cgroupMode: 'hybrid', cgroupPaths: { 'cpu,cpuacct': dirs['cpu,cpuacct']!, memory: dirs.memory!, '': dirs.unified! } }),
+      script: MI + section('ls', 'ls /sys/fs/cgroup; readlink /sys/fs/cgroup/cpu; cat /sys/fs/cgroup/memory/marker /sys/fs/cgroup/unified/marker /sys/fs/cgroup/cpu/marker')
+        + section('w', 'touch /sys/fs/cgroup/memory/x || echo RO; mkdir /sys/fs/cgroup/new || echo TMPFS-RO'),
+    });
+    ok(t, r);
+    let m = mi(r);
+    const tm = mountAt(m, '/sys/fs/cgroup')!;
+    t.equal(tm.fstype, 'tmpfs');
+    t.ok(tm.options.includes('ro') && tm.options.includes('nosuid') && tm.options.includes('noexec'));
+    t.equal(mountAt(m, '/sys/fs/cgroup/memory')!.root, dirs.memory);
+    t.ok(mountAt(m, '/sys/fs/cgroup/memory')!.options.includes('ro'));
+    t.equal(mountAt(m, '/sys/fs/cgroup/unified')!.root, dirs.unified);
+    t.equal(r.sections.ls, 'cpu\ncpu,cpuacct\ncpuacct\nmemory\nunified\ncpu,cpuacct\nmemory\nunified\ncpu,cpuacct\n');
+    t.match(r.sections.w, /RO\n.*TMPFS-RO/s);
+
+    // v2 without cgroupns: a read-only bind of the container's own cgroup directory
+    r = runScenario(b, {
+      plan: plan(base(), b, { cgroupMode: 'v2', cgroupPaths: { '': dirs.unified! } }),
+      script: MI + section('ls', 'cat /sys/fs/cgroup/marker'),
+    });
+    ok(t, r);
+    m = mi(r);
+    t.equal(mountAt(m, '/sys/fs/cgroup')!.root, dirs.unified);
+    t.ok(mountAt(m, '/sys/fs/cgroup')!.options.includes('ro'));
+    t.equal(r.sections.ls, 'unified\n');
+
+    // v2 with cgroupns: a fresh cgroup2 mount
+    r = runScenario(b, {
+      plan: plan(base(), b, { cgroupMode: 'v2', cgroupns: true }),
+      script: MI + section('ls', 'ls /sys/fs/cgroup | grep -c cgroup.procs'),
+    }, ['--cgroup']);
+    ok(t, r);
+    const cg2 = mountAt(mi(r), '/sys/fs/cgroup')!;
+    t.equal(cg2.fstype, 'cgroup2');
+    t.ok(cg2.options.includes('ro') && cg2.options.includes('nosuid'));
+    t.equal(r.sections.ls!.trim(), '1');
+  });
+
+  t.test('idmapped bind mount (mount_setattr MOUNT_ATTR_IDMAP)', async (t) => {
+    const b = bundle(t);
+    fs.mkdirSync(path.join(b.dir, 'owned'));
+    fs.writeFileSync(path.join(b.dir, 'owned/f'), 'x');
+    fs.chownSync(path.join(b.dir, 'owned/f'), 0, 0);
+    // A process whose user namespace maps 0 (inside) <-> 1000 (outside), i.e. uid_map "0 1000 1".
+    // (newuidmap is not needed: as root we write the maps of the helper's namespace ourselves.)
+    const helper = spawn('unshare', ['--user', 'sleep', '60'], { stdio: 'ignore' });
+    t.teardown(() => { helper.kill('SIGKILL'); });
+    const ours = fs.readlinkSync('/proc/self/ns/user');
+    let ready = false;
+    for (let i = 0; i < 200 && !ready; i++) {
+      try { ready = fs.readlinkSync(`/proc/${helper.pid}/ns/user`) !== ours; } catch { /* starting */ }
+      if (!ready) await new Promise((res) => setTimeout(res, 10));
+    }
+    t.ok(ready, 'helper user namespace');
+    fs.writeFileSync(`/proc/${helper.pid}/uid_map`, '0 1000 1\n');
+    fs.writeFileSync(`/proc/${helper.pid}/gid_map`, '0 1000 1\n');
+    const maps = { uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] };
+    const spec: Spec = {
+      ociVersion: '1.3.0', root: { path: 'rootfs' },
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/mapped', source: 'owned', options: ['bind', 'idmap'], ...maps },
+        { destination: '/plain', source: 'owned', options: ['bind'] },
+      ],
+    };
+    const r = runScenario(b, { plan: plan(spec, b), idmapPid: helper.pid, script: MI + section('own', 'stat -c "%n %u:%g" /mapped/f /plain/f') });
+    ok(t, r);
+    t.match(r.stdout, /IDMAP_REQUEST: \{"uid":\[\{"containerID":0,"hostID":1000,"size":1\}\],"gid":/, 'mappings handed to the callback');
+    t.ok(mountAt(mi(r), '/mapped')!.options.includes('idmapped'), 'mountinfo shows idmapped');
+    t.match(r.sections.own, /^\/mapped\/f 1000:1000$/m);
+    t.match(r.sections.own, /^\/plain\/f 0:0$/m);
+
+    // Without a user namespace provider the plan cannot be honoured: a clear error.
+    const r2 = runScenario(b, { plan: plan(spec, b), script: 'true' });
+    t.match(r2.error, /^mount .*owned to \/mapped: idmapped mount: .*PrepareEnv.idmapUserns/);
+  });
+
+  t.test('error messages name the mount, the operation and the errno', async (t) => {
+    const b = bundle(t);
+    const cases: [Mount, RegExp][] = [
+      [{ destination: '/bad', type: 'tmpfs', source: 'tmpfs', options: ['size=abc'] },
+        /^mount tmpfs to \/bad: fsconfig size=abc: EINVAL \(invalid argument\)( \(kernel: tmpfs: Bad value for 'size'\))?$/],
+      [{ destination: '/bad', type: 'nosuchfs', source: 'x' }, /^mount x to \/bad: fsopen nosuchfs: ENODEV \(no such device\)$/],
+      [{ destination: '/bad', source: '/nonexistent-runts-src', options: ['bind'] },
+        /^mount \/nonexistent-runts-src to \/bad: open_tree \/nonexistent-runts-src: ENOENT \(no such file or directory\)$/],
+      [{ destination: '/etc/passwd', type: 'tmpfs', source: 'tmpfs' }, /^mount tmpfs to \/etc\/passwd: mount destination \/etc\/passwd is a regular file, not a directory$/],
+      [{ destination: '/proc', type: 'proc', source: 'proc', options: ['hidepid=banana'] }, /^mount proc to \/proc: fsconfig hidepid=banana: EINVAL/],
+    ];
+    for (const [m, re] of cases) {
+      const r = runScenario(b, { plan: plan({ ociVersion: '1.3.0', root: { path: 'rootfs' }, mounts: [m] }, b), script: 'true' });
+      t.equal(r.status, 3);
+      t.match(r.error, re, `${m.destination} ${m.type ?? 'bind'}`);
+    }
+    const r = runScenario(b, {
+      plan: plan({ ociVersion: '1.3.0', root: { path: 'rootfs' }, mounts: [{ destination: '/proc', type: 'proc', source: 'proc', options: ['hidepid=banana'] }] }, b),
+      script: 'true',
+    });
+    t.match(r.error, /kernel: .*hidepid/, 'the fs_context log is included');
+  });
+
+  t.test('existing device that does not match is an error (config-linux.md)', async (t) => {
+    const b = bundle(t);
+    fs.mkdirSync(path.join(b.rootfs, 'opt'), { recursive: true });
+    fs.writeFileSync(path.join(b.rootfs, 'opt/dev0'), 'not a device');
+    const r = runScenario(b, {
+      plan: plan({ ociVersion: '1.3.0', root: { path: 'rootfs' }, linux: { devices: [{ path: '/opt/dev0', type: 'c', major: 1, minor: 3 }] } }, b),
+      script: 'true',
+    });
+    t.match(r.error, /^create device \/opt\/dev0: \/opt\/dev0 already exists and is a regular file, not the requested device c 1:3$/);
+  });
+
+  t.test('a symlinked rootfs is refused (runc)', async (t) => {
+    const b = bundle(t);
+    fs.symlinkSync('rootfs', path.join(b.dir, 'link'));
+    const r = runScenario(b, { plan: plan({ ociVersion: '1.3.0', root: { path: 'link' } }, b), script: 'true' });
+    t.match(r.error, /invalid rootfs .*link: not an absolute path, or a symlink/);
+  });
+
+  t.test('fds: nothing leaks from the three phases', async (t) => {
+    const b = bundle(t);
+    const r = runScenario(b, { plan: plan(defaultSpec(), b), script: section('fds', 'ls /proc/self/fd | sort -n | tr "\\n" " "') });
+    ok(t, r);
+    // Allowed: stdio, the fd busybox ls opens for the directory it lists, and whatever the test
+    // process itself passes down without O_CLOEXEC (the environment may hand us such fds).
+    const inherited = fs.readdirSync('/proc/self/fdinfo').map(Number).filter((fd) => {
+      if (fd <= 2) return false;
+      try {
+        const flags = /^flags:\s+([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+        return flags !== null && (parseInt(flags[1]!, 8) & 0o2000000) === 0;
+      } catch { return false; }
+    });
+    const allowed = new Set([0, 1, 2, 3, ...inherited]);
+    const seen = r.sections.fds!.trim().split(/\s+/).map(Number);
+    t.same(seen.filter((fd) => !allowed.has(fd)), [], `no leaked fds (saw ${seen.join(' ')})`);
+  });
+}
+
+const skip = canRun();
+if (skip) t.plan(0, `real rootfs tests: ${skip}`);
+else tests();
