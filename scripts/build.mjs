@@ -28,13 +28,26 @@ const common = {
   // string-width compiles a huge Unicode regex at load time (~30 ms); a small shim does.
   alias: { 'string-width': join(root, 'scripts/shims/string-width.cjs') },
 };
+// Parts only some commands need are separate files, loaded on demand: the
+// validators (create/run/validate) and yargs (help). `state` or `kill`
+// then compile a much smaller bundle.
+const lazyParts = {
+  name: 'lazy-parts',
+  setup(b) {
+    b.onResolve({ filter: /generated\/validators\.cjs$/ }, () => ({ path: './validators.cjs', external: true }));
+    b.onResolve({ filter: /^\.\/help\.js$/ }, () => ({ path: './help.cjs', external: true }));
+  },
+};
 await build({
   ...common,
+  plugins: [lazyParts],
   entryPoints: [join(root, 'src/cli/main.ts')],
   outfile: join(root, 'dist/runts.cjs'),
   banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node\n' + common.banner.js },
 });
 await build({ ...common, entryPoints: [join(root, 'src/init/main.ts')], outfile: join(root, 'dist/init.cjs') });
+await build({ ...common, entryPoints: [join(root, 'src/cli/help.ts')], outfile: join(root, 'dist/help.cjs') });
+await build({ ...common, entryPoints: [join(root, 'src/spec/generated/validators.cjs')], outfile: join(root, 'dist/validators.cjs') });
 if (!existsSync(join(root, 'build/Release/nsboot'))) {
   console.error('warning: build/Release/nsboot is missing: run `npm install` (node-gyp) first');
 }

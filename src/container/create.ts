@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { DEFAULT_ALLOWED_DEVICES } from '../cgroups/devices.js';
 import { cgroupManager, type CgroupManager } from '../cgroups/manager.js';
 import { RuntsError } from '../common/errors.js';
-import { logWarning } from '../common/log.js';
+import { logDebug, logWarning } from '../common/log.js';
 import { initPath, nsbootPath } from '../common/paths.js';
 import { runHooks } from '../hooks/run.js';
 import { buildInitPlan } from '../init/plan.js';
@@ -130,6 +130,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   validateContainerId(opts.id);
   const bundle = path.resolve(opts.bundle);
   const spec = loadConfig(bundle);
+  logDebug(`create: config validated at ${performance.now().toFixed(1)} ms`);
   const p = spec.process!;
   if (opts.listenFds) p.env = [...(p.env ?? []), `LISTEN_FDS=${opts.listenFds}`, 'LISTEN_PID=1'];
   if (opts.consoleOnlyIfTerminal && !p.terminal) opts = { ...opts, consoleFd: undefined };
@@ -166,6 +167,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     // The record names every cgroup dir before it is made (crash safety).
     cg.create((cgrec) => { rec.cgroup = cgrec; store.write(rec); });
     cg.set(cgroupResources(spec));
+    logDebug(`create: cgroups ready at ${performance.now().toFixed(1)} ms`);
 
     const [mine, theirs] = libc.socketpair(SOCK.STREAM);
     fds.push(mine, theirs);
@@ -191,6 +193,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       chan.send({ type: 'ok' });
     }
     const pid = chan.expect('pid', STEP_TIMEOUT_MS).pid;
+    logDebug(`create: init pid ${pid} at ${performance.now().toFixed(1)} ms`);
     const st = procStat(pid);
     rec.init = { pid, startTime: st?.startTime ?? '' };
     store.write(rec);
@@ -218,11 +221,13 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     });
     chan.send({ type: 'plan', plan });
     chan.expect('hooks');
+    logDebug(`create: rootfs ready at ${performance.now().toFixed(1)} ms`);
     const state = hostState(rec, 'creating');
     await runHooks('prestart', spec.hooks?.prestart, state);
     await runHooks('createRuntime', spec.hooks?.createRuntime, state);
     chan.send({ type: 'ok' });
     chan.expect('ready');
+    logDebug(`create: init ready at ${performance.now().toFixed(1)} ms`);
     chan.close();
     fds.length = 0;
     rec.phase = 'created';

@@ -5,6 +5,7 @@
  */
 import * as libc from '../linux/libc.js';
 import { PR } from '../linux/libc.js';
+import { logDebug } from '../common/log.js';
 import { signalNumber } from '../linux/signals.js';
 import type { Store } from '../state/store.js';
 import { createContainer, type CreateOptions } from './create.js';
@@ -61,6 +62,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<numb
     libc.close(localConsole);
   }
   await startContainer(store, opts.id, created);
+  logDebug(`run: started at ${performance.now().toFixed(1)} ms`);
   if (opts.detach) return 0;
 
   const pid = created.rec.init!.pid;
@@ -70,8 +72,10 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<numb
     return [name, h] as const;
   });
   const code = await waitExit(pid);
+  logDebug(`run: exited at ${performance.now().toFixed(1)} ms`);
   for (const [name, h] of handlers) process.off(name, h);
   stopTerminal?.();
   if (!opts.keep) await deleteContainer(store, opts.id, true);
+  logDebug(`run: deleted at ${performance.now().toFixed(1)} ms`);
   return code;
 }
