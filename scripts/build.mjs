@@ -46,6 +46,7 @@ await build({
   banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node\n' + common.banner.js },
 });
 await build({ ...common, entryPoints: [join(root, 'src/init/main.ts')], outfile: join(root, 'dist/init.cjs') });
+await build({ ...common, entryPoints: [join(root, 'src/init/exec-main.ts')], outfile: join(root, 'dist/exec-init.cjs') });
 await build({ ...common, entryPoints: [join(root, 'src/cli/help.ts')], outfile: join(root, 'dist/help.cjs') });
 await build({ ...common, entryPoints: [join(root, 'src/spec/generated/validators.cjs')], outfile: join(root, 'dist/validators.cjs') });
 if (!existsSync(join(root, 'build/Release/nsboot'))) {

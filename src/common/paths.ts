@@ -22,3 +22,4 @@ export function packageRoot(): string {
 
 export const nsbootPath = (): string => path.join(packageRoot(), 'build', 'Release', 'nsboot');
 export const initPath = (): string => path.join(packageRoot(), 'dist', 'init.cjs');
+export const execInitPath = (): string => path.join(packageRoot(), 'dist', 'exec-init.cjs');

@@ -13,31 +13,11 @@ import { deleteContainer } from './delete.js';
 import { signalInit } from './kill.js';
 import { startContainer } from './start.js';
 import { forwardTerminal, receiveMaster } from './terminal.js';
+import { waitExit } from './wait.js';
 
 export interface RunOptions extends CreateOptions { detach: boolean; keep: boolean }
 
 const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
-
-function waitExit(pid: number): Promise<number> {
-  return new Promise((resolve) => {
-    const check = () => {
-      let r: { status: number } | null = null;
-      try {
-        r = libc.waitpid(pid, libc.WNOHANG);
-      } catch {
-        // ECHILD: not our child after all (no subreaper): poll /proc instead.
-      }
-      if (r) {
-        process.off('SIGCHLD', check);
-        clearInterval(timer);
-        resolve(libc.exitCodeOf(r.status));
-      }
-    };
-    process.on('SIGCHLD', check);
-    const timer = setInterval(check, 250);
-    check();
-  });
-}
 
 export async function runContainer(store: Store, opts: RunOptions): Promise<number> {
   if (!opts.detach) libc.prctl(PR.SET_CHILD_SUBREAPER, 1, 0, 0, 0, 'prctl(PR_SET_CHILD_SUBREAPER)');

@@ -33,3 +33,30 @@ export function killAndWait(pid: number, startTime: string | undefined, timeoutM
   try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   return waitGone(pid, startTime, timeoutMs);
 }
+
+/**
+ * Resolve with the exit status (128+signal when killed) of `pid`, which must
+ * be our child (we are its subreaper). SIGCHLD wakes us; a slow poll covers
+ * a missed signal.
+ */
+export function waitExit(pid: number): Promise<number> {
+  return new Promise((resolve) => {
+    const check = () => {
+      let r: { status: number } | null = null;
+      try {
+        r = libc.waitpid(pid, libc.WNOHANG);
+      } catch {
+        // ECHILD: not our child after all; poll /proc instead.
+        if (!isAlive(pid)) r = { status: 0 };
+      }
+      if (r) {
+        process.off('SIGCHLD', check);
+        clearInterval(timer);
+        resolve(libc.exitCodeOf(r.status));
+      }
+    };
+    process.on('SIGCHLD', check);
+    const timer = setInterval(check, 250);
+    check();
+  });
+}

@@ -1,5 +1,6 @@
 /** Messages of the parent ↔ child protocol (docs/protocol.md). */
 import type { ErrorRecord } from '../common/errors.js';
+import type { ExecPlan } from '../init/exec-plan.js';
 import type { InitPlan } from '../init/plan.js';
 
 export type Message =
@@ -7,6 +8,7 @@ export type Message =
   | { type: 'ok' }
   | { type: 'pid'; pid: number }
   | { type: 'plan'; plan: InitPlan }
+  | { type: 'exec-plan'; plan: ExecPlan }
   | { type: 'hooks'; phase: 'createRuntime' }
   | { type: 'ready' }
   | { type: 'start' }

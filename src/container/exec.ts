@@ -1,0 +1,174 @@
+/**
+ * `exec`: run a new process inside a running container. nsboot joins every
+ * namespace of the container's init except the mount namespace (user
+ * first), forks into its pid namespace and execs the exec stage
+ * (dist/exec-init.cjs) from a read-only view of node, which then joins the
+ * mount namespace and the init's root itself; the CLI puts the new pid in the container's cgroup before it
+ * sends the plan. Without --detach, runts waits and returns the process's
+ * exit status (128+signal when killed).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cgroupManagerFromRecord } from '../cgroups/manager.js';
+import { RuntsError } from '../common/errors.js';
+import { logWarning } from '../common/log.js';
+import { execInitPath, nsbootPath } from '../common/paths.js';
+import { buildExecPlan, execProcessFromFlags, type ExecFlags } from '../init/exec-plan.js';
+import * as libc from '../linux/libc.js';
+import { PR, SOCK } from '../linux/libc.js';
+import { NAMESPACES } from '../linux/namespaces.js';
+import { isAlive } from '../linux/proctree.js';
+import { Channel } from '../protocol/channel.js';
+import type { Process, Spec } from '../spec/types.js';
+import { schemaErrors } from '../spec/validate.js';
+import { deriveStatus } from '../state/status.js';
+import type { Store } from '../state/store.js';
+import { writePidFile } from './create.js';
+import { forwardTerminal, receiveMaster } from './terminal.js';
+import { waitExit } from './wait.js';
+
+export interface ExecOptions {
+  id: string;
+  flags: ExecFlags;
+  processFile?: string;
+  consoleFd?: number;
+  pidFile?: string;
+  detach: boolean;
+  preserveFds: number;
+  ignorePaused: boolean;
+  /** Sub-cgroup to run in, relative to the container's cgroup. */
+  cgroup?: string;
+}
+
+/** A --process file: one `process` object of config.md, schema-checked. */
+export function readProcessFile(file: string, ociVersion: string): Process {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new RuntsError(`--process ${file}: ${(e as Error).message}`, { path: file });
+  }
+  const errs = schemaErrors({ ociVersion, process: obj });
+  if (errs.length) throw new RuntsError(`--process ${file}: ${errs[0]!.message.replace(/^config\.json \/process/, '')}`, { path: file, pointer: errs[0]!.pointer });
+  const p = obj as Process;
+  if (!p.args?.length) throw new RuntsError(`--process ${file}: args must not be empty`, { path: file, pointer: '/args' });
+  return p;
+}
+
+export async function execInContainer(store: Store, o: ExecOptions): Promise<number> {
+  const rec = store.mustRead(o.id);
+  const status = deriveStatus(store, rec);
+  if (status === 'stopped') throw new RuntsError(`cannot exec in a stopped container "${o.id}"`, { op: 'exec' });
+  if (status === 'creating') throw new RuntsError(`cannot exec in container "${o.id}": it is still being created`, { op: 'exec' });
+  if (status === 'paused' && !o.ignorePaused) throw new RuntsError(`cannot exec in container "${o.id}": it is paused (use --ignore-paused)`, { op: 'exec' });
+  const spec = store.config(o.id) as Spec;
+  const proc = o.processFile ? readProcessFile(o.processFile, spec.ociVersion) : execProcessFromFlags(spec.process!, o.flags);
+  if (proc.terminal && o.consoleFd === undefined && o.detach) {
+    throw new RuntsError('cannot allocate a pseudo-TTY for a detached exec without --console-socket', { op: 'exec' });
+  }
+  if (!proc.terminal && o.consoleFd !== undefined) throw new RuntsError('--console-socket was given but the process has no terminal (use --tty)');
+  if (!o.detach) libc.prctl(PR.SET_CHILD_SUBREAPER, 1, 0, 0, 0, 'prctl(PR_SET_CHILD_SUBREAPER)');
+
+  const init = rec.init!;
+  const joins: string[] = [];
+  const types = new Set((spec.linux?.namespaces ?? []).map((n) => n.type));
+  // Every namespace but the mount namespace is joined by nsboot; the exec
+  // stage joins that one itself (see docs/protocol.md, "exec").
+  for (const k of NAMESPACES) if (types.has(k.type) && k.type !== 'mount') joins.push('-j', `${k.proc}=/proc/${init.pid}/ns/${k.proc}`);
+
+  let localConsole: number | undefined;
+  let consoleFd = o.consoleFd;
+  if (proc.terminal && consoleFd === undefined) {
+    const [mine, theirs] = libc.socketpair(SOCK.STREAM);
+    localConsole = mine;
+    consoleFd = theirs;
+  }
+  const fds: number[] = [];
+  let child: ChildProcess | undefined;
+  try {
+    const [mine, theirs] = libc.socketpair(SOCK.STREAM);
+    fds.push(mine, theirs);
+    const mntns = libc.open(`/proc/${init.pid}/ns/mnt`, libc.O.RDONLY);
+    fds.push(mntns);
+    const root = libc.open(`/proc/${init.pid}/root`, libc.O.PATH | libc.O.DIRECTORY);
+    fds.push(root);
+    if (!isAlive(init.pid, init.startTime)) throw new RuntsError(`cannot exec in container "${o.id}": its init exited`, { op: 'exec' });
+    const syncIdx = 3 + o.preserveFds;
+    const stdio: (number | 'inherit')[] = ['inherit', 'inherit', 'inherit'];
+    for (let i = 0; i < o.preserveFds; i++) stdio.push(3 + i);
+    stdio.push(theirs, mntns, root);
+    if (consoleFd !== undefined) stdio.push(consoleFd);
+    const args = [
+      '-s', String(syncIdx), '-n', '0', ...joins,
+      '-e', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '-e', `_RUNTS_SYNC_FD=${syncIdx}`,
+      '-e', `_RUNTS_MNTNS_FD=${syncIdx + 1}`, '-e', `_RUNTS_ROOT_FD=${syncIdx + 2}`,
+      '--', process.execPath, 'node', execInitPath(),
+    ];
+    child = spawn(nsbootPath(), args, { stdio, env: {} });
+    child.on('error', () => { /* reported through the sync socket's EOF */ });
+    libc.close(theirs);
+    libc.close(mntns);
+    libc.close(root);
+    if (consoleFd !== undefined && localConsole !== undefined) libc.close(consoleFd);
+    fds.length = 0;
+    fds.push(mine);
+    const chan = new Channel(mine, 'the exec process');
+    const pid = chan.expect('pid', 60_000).pid;
+    if (rec.cgroup) {
+      if (o.cgroup) joinSubCgroup(rec.cgroup.paths, o.cgroup, pid);
+      else cgroupManagerFromRecord(rec.cgroup).apply(pid);
+    }
+    const plan = buildExecPlan(spec, proc, {
+      preservedFds: o.preserveFds,
+      consoleFd: consoleFd === undefined ? undefined : syncIdx + 3,
+      warn: logWarning,
+    });
+    chan.send({ type: 'exec-plan', plan });
+    let execd = false;
+    for (;;) {
+      const msg = chan.recv();
+      if (msg === null) break;
+      if (msg.type === 'exec') execd = true;
+      else if (msg.type === 'error') throw RuntsError.fromJSON(msg.error);
+    }
+    chan.close();
+    fds.length = 0;
+    if (!execd) throw new RuntsError(`exec in container "${o.id}": the process exited before executing the command`, { op: 'exec' });
+    if (o.pidFile) writePidFile(o.pidFile, pid);
+    if (o.detach) return 0;
+    let stop: (() => void) | undefined;
+    if (localConsole !== undefined) {
+      stop = forwardTerminal(receiveMaster(localConsole));
+      libc.close(localConsole);
+      localConsole = undefined;
+    }
+    const forward = (sig: NodeJS.Signals) => () => { try { process.kill(pid, sig); } catch { /* exited */ } };
+    const sigs: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+    const handlers = sigs.map((s) => [s, forward(s)] as const);
+    for (const [s, h] of handlers) process.on(s, h);
+    const code = await waitExit(pid);
+    for (const [s, h] of handlers) process.off(s, h);
+    stop?.();
+    return code;
+  } catch (e) {
+    for (const fd of fds) libc.close(fd);
+    if (localConsole !== undefined) libc.close(localConsole);
+    if (child?.pid && child.exitCode === null) { try { child.kill('SIGKILL'); } catch { /* gone */ } }
+    throw e;
+  }
+}
+
+/** --cgroup PATH: an existing sub-cgroup of the container's, in every hierarchy. */
+function joinSubCgroup(paths: Record<string, string>, sub: string, pid: number): void {
+  const rel = path.posix.normalize(sub.replace(/^[^:/]*:/, ''));
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new RuntsError(`--cgroup ${sub}: must be a path inside the container's cgroup`);
+  for (const dir of new Set(Object.values(paths))) {
+    const file = path.join(dir, rel, 'cgroup.procs');
+    try {
+      fs.writeFileSync(file, String(pid));
+    } catch (e) {
+      throw new RuntsError(`--cgroup ${sub}: write ${file}: ${(e as NodeJS.ErrnoException).code}`, { path: file, errno: (e as NodeJS.ErrnoException).code });
+    }
+  }
+}

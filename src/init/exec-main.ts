@@ -1,0 +1,68 @@
+/**
+ * The exec stage: node exec'd by csrc/nsboot.c after it joined every
+ * namespace of a running container except the mount namespace. node itself
+ * cannot start inside the container's mount namespace: the kernel looks for
+ * its ELF interpreter (ld-linux) and node for its libraries in the
+ * container's filesystem. So node starts in the host's, loads everything,
+ * and then its main thread leaves the fs_struct it shares with node's other
+ * threads (unshare(CLONE_FS)), joins the container's mount namespace and
+ * chroots to the init's root; execve later takes only this thread along.
+ * Then it does what the container init does last: console, rlimits,
+ * credentials, capabilities, cwd, no_new_privs, seccomp, execve.
+ */
+import { describeError, RuntsError } from '../common/errors.js';
+import * as libc from '../linux/libc.js';
+import { PR } from '../linux/libc.js';
+import { Channel } from '../protocol/channel.js';
+import { setupConsole } from './console.js';
+import { finalizeAndExec } from './finalize.js';
+import { lookPath, setRlimits } from './process.js';
+
+const CLONE_FS = 0x200;
+const CLONE_NEWNS = 0x20000;
+
+/** Join the container's mount namespace and root, on this thread only. */
+function enterContainerFs(mntnsFd: number, rootFd: number): void {
+  const unshare = libc.bindLibc('int unshare(int flags)');
+  const setns = libc.bindLibc('int setns(int fd, int nstype)');
+  libc.checked('unshare(CLONE_FS)', unshare(CLONE_FS));
+  libc.checked('setns(mount namespace)', setns(mntnsFd, CLONE_NEWNS));
+  libc.fchdir(rootFd, 'container root');
+  libc.chroot('.');
+  libc.chdir('/');
+  libc.close(mntnsFd);
+  libc.close(rootFd);
+}
+
+function main(): void {
+  libc.prctl(PR.SET_DUMPABLE, 0, 0, 0, 0, 'prctl(PR_SET_DUMPABLE)');
+  const sync = new Channel(Number(process.env._RUNTS_SYNC_FD), 'runts exec');
+  const mntnsFd = Number(process.env._RUNTS_MNTNS_FD);
+  const rootFd = Number(process.env._RUNTS_ROOT_FD);
+  for (const k of ['_RUNTS_SYNC_FD', '_RUNTS_MNTNS_FD', '_RUNTS_ROOT_FD']) delete process.env[k];
+  try {
+    const { plan } = sync.expect('exec-plan', 60_000);
+    enterContainerFs(mntnsFd, rootFd);
+    const p = plan.process;
+    if (p.terminal) {
+      if (plan.consoleFd === undefined) throw new RuntsError('exec --tty needs a console socket');
+      setupConsole(plan.consoleFd, p.consoleSize);
+    }
+    setRlimits(p);
+    const file = lookPath(p.args[0] ?? '', p.env);
+    finalizeAndExec({
+      process: p,
+      seccomp: plan.seccomp,
+      userns: plan.userns,
+      preservedFds: plan.preservedFds,
+      file,
+      beforeExec: () => sync.send({ type: 'exec' }),
+    });
+  } catch (e) {
+    const rec = e instanceof RuntsError ? e.toJSON() : { message: describeError(e) };
+    try { sync.send({ type: 'error', error: rec }); } catch { process.stderr.write(`runts exec: ${rec.message}\n`); }
+    process.exit(1);
+  }
+}
+
+main();

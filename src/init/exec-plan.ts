@@ -1,0 +1,91 @@
+/**
+ * The plan of `runts exec`: the new process, resolved on the host from the
+ * container's config.json and the exec flags or --process file (pure).
+ * runc's rules: the container's process is the default for env, cwd, user,
+ * capabilities, rlimits, no_new_privs and apparmor; flags override or add.
+ */
+import { RuntsError } from '../common/errors.js';
+import type { Process, Spec } from '../spec/types.js';
+import { planProcess, planSeccomp, type ProcessPlan, type SeccompPlan } from './plan.js';
+
+export interface ExecFlags {
+  args: string[];
+  env?: string[];
+  cwd?: string;
+  user?: string;
+  additionalGids?: string[];
+  tty?: boolean;
+  caps?: string[];
+  noNewPrivs?: boolean;
+  apparmor?: string;
+  processLabel?: string;
+}
+
+export interface ExecPlan {
+  process: ProcessPlan;
+  seccomp?: SeccompPlan;
+  userns: boolean;
+  preservedFds: number;
+  consoleFd?: number;
+  apparmorProfile?: string;
+  selinuxLabel?: string;
+}
+
+/** `--user UID[:GID]`: strictly numeric (CVE-2026-30892 was a lenient parser). */
+export function parseUser(text: string): { uid: number; gid?: number } {
+  const m = /^([0-9]+)(?::([0-9]+))?$/.exec(text);
+  if (!m) throw new RuntsError(`--user ${JSON.stringify(text)}: must be UID or UID:GID (numbers only)`);
+  const uid = Number(m[1]);
+  const gid = m[2] === undefined ? undefined : Number(m[2]);
+  if (uid > 0xfffffffe || (gid !== undefined && gid > 0xfffffffe)) throw new RuntsError(`--user ${text}: out of range`);
+  return { uid, gid };
+}
+
+function parseGid(text: string): number {
+  if (!/^[0-9]+$/.test(text) || Number(text) > 0xfffffffe) throw new RuntsError(`--additional-gids ${JSON.stringify(text)}: must be a number`);
+  return Number(text);
+}
+
+/** The exec'd process, from the container's process and the flags (runc's merge rules). */
+export function execProcessFromFlags(container: Process, f: ExecFlags): Process {
+  if (f.args.length === 0) throw new RuntsError('exec: a command is required (runts exec [flags] <id> <command> [args...], or --process FILE)');
+  const p: Process = {
+    ...container,
+    args: f.args,
+    terminal: f.tty === true,
+    env: [...(container.env ?? []), ...(f.env ?? [])],
+    cwd: f.cwd ?? container.cwd,
+    user: { ...container.user },
+    capabilities: container.capabilities ? structuredClone(container.capabilities) : undefined,
+  };
+  delete p.consoleSize;
+  if (f.user !== undefined) {
+    const u = parseUser(f.user);
+    p.user = { ...p.user, uid: u.uid, gid: u.gid ?? p.user.gid };
+  }
+  if (f.additionalGids?.length) p.user.additionalGids = f.additionalGids.map(parseGid);
+  if (f.noNewPrivs) p.noNewPrivileges = true;
+  if (f.apparmor !== undefined) p.apparmorProfile = f.apparmor;
+  if (f.processLabel !== undefined) p.selinuxLabel = f.processLabel;
+  for (const cap of f.caps ?? []) {
+    const c = (p.capabilities ??= {});
+    for (const set of ['bounding', 'effective', 'permitted'] as const) (c[set] ??= []).push(cap);
+    // Ambient needs inheritable: only when the process has some (runc's rule).
+    if ((c.inheritable ?? []).length > 0) (c.ambient ??= []).push(cap);
+  }
+  return p;
+}
+
+export function buildExecPlan(spec: Spec, proc: Process, ctx: { preservedFds: number; consoleFd?: number; warn?: (m: string) => void }): ExecPlan {
+  if (!proc.cwd?.startsWith('/')) throw new RuntsError(`exec: cwd ${JSON.stringify(proc.cwd)} must be an absolute path`, { pointer: '/cwd' });
+  const merged: Spec = { ...spec, process: proc };
+  return {
+    process: planProcess(merged, ctx.warn),
+    seccomp: planSeccomp(spec, ctx.warn ?? (() => {})),
+    userns: (spec.linux?.namespaces ?? []).some((n) => n.type === 'user'),
+    preservedFds: ctx.preservedFds,
+    consoleFd: ctx.consoleFd,
+    apparmorProfile: proc.apparmorProfile,
+    selinuxLabel: proc.selinuxLabel,
+  };
+}

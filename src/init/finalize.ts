@@ -1,0 +1,46 @@
+/**
+ * The last steps before the user program, shared by the container init and
+ * by `exec`, in runc's order:
+ *
+ *   [seccomp if no_new_privs is off] → bounding set → uid/gid/groups →
+ *   capabilities → cwd → fds → no_new_privs → [seccomp if on] → execve
+ *
+ * Until the final step the process keeps more capabilities than the
+ * container gets, and it stays non-dumpable (execve resets that).
+ */
+import * as libc from '../linux/libc.js';
+import { PR } from '../linux/libc.js';
+import { applyCapSets, dropBounding } from '../linux/capabilities.js';
+import { loadSeccomp } from '../linux/seccomp/load.js';
+import type { ProcessPlan, SeccompPlan } from './plan.js';
+import { enterCwd, prepareExecFds, setCredentials } from './process.js';
+
+function applySeccomp(s: SeccompPlan): void {
+  const program = Buffer.from(s.program, 'base64');
+  loadSeccomp({ program, instructions: s.instructions, flags: s.flags, notify: false, nativeArch: s.nativeArch, architectures: [], warnings: [] });
+}
+
+export interface FinalizeOptions {
+  process: ProcessPlan;
+  seccomp?: SeccompPlan;
+  userns: boolean;
+  preservedFds: number;
+  /** The resolved executable. */
+  file: string;
+  /** Called after the last step that may fail for a reason worth reporting. */
+  beforeExec?: () => void;
+}
+
+export function finalizeAndExec(o: FinalizeOptions): never {
+  const p = o.process;
+  if (o.seccomp && !p.noNewPrivileges) applySeccomp(o.seccomp);
+  dropBounding(p.capabilities, p.lastCap);
+  setCredentials(p, o.userns);
+  applyCapSets(p.capabilities);
+  enterCwd(p.cwd);
+  o.beforeExec?.();
+  prepareExecFds(o.preservedFds);
+  if (p.noNewPrivileges) libc.prctl(PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0, 'prctl(PR_SET_NO_NEW_PRIVS)');
+  if (o.seccomp && p.noNewPrivileges) applySeccomp(o.seccomp);
+  return libc.execve(o.file, p.args, p.env);
+}
