@@ -1,0 +1,203 @@
+/**
+ * `runts exec`: the new process joins the container (namespaces, cgroup,
+ * root), gets its own credentials and the container's confinement, returns
+ * its exit status, and the runtime leaks nothing into it.
+ */
+import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import t from 'tap';
+import * as libc from '../../src/linux/libc.js';
+import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
+import { cleanEnv, makeBundle, RUNTS, Runts, uniqueId } from '../helpers/runts.js';
+
+if (process.getuid?.() !== 0 || !haveBusybox()) {
+  t.plan(0, 'needs root and busybox-static');
+} else {
+  const rt = new Runts();
+  t.teardown(() => rt.cleanup());
+  const id = uniqueId('exec');
+  const bundle = makeBundle({ args: ['sleep', '1000'], mutate: (c) => {
+    c.process.env.push('FROM_CONFIG=yes');
+    c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] };
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdirat', 'mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] };
+  } });
+  t.before(() => {
+    const r = rt.run(['run', '-d', '--bundle', bundle, id]);
+    if (r.code !== 0) throw new Error(`run -d failed: ${r.stderr}`);
+  });
+  const initPid = () => rt.state(id).pid as number;
+  const exec = (args: string[]) => rt.run(['exec', ...args]);
+
+  t.test('exit status, stdout and stderr of the command', async (t) => {
+    const r = exec([id, 'sh', '-c', 'echo out; echo err >&2; exit 7']);
+    t.equal(r.code, 7);
+    t.equal(r.stdout, 'out\n');
+    t.equal(r.stderr, 'err\n');
+    t.equal(exec([id, 'true']).code, 0);
+  });
+
+  t.test('namespace identity: the same inodes as the init\'s', async (t) => {
+    const pid = initPid();
+    const kinds = ['mnt', 'pid', 'net', 'ipc', 'uts'];
+    const r = exec([id, 'sh', '-c', kinds.map((k) => `readlink /proc/self/ns/${k}`).join('; ')]);
+    t.equal(r.code, 0, r.stderr);
+    t.same(r.stdout.trim().split('\n'), kinds.map((k) => fs.readlinkSync(`/proc/${pid}/ns/${k}`)));
+  });
+
+  t.test('the container\'s root, cgroup and pid namespace', async (t) => {
+    const r = exec([id, 'sh', '-c', 'ls /; echo pid=$$; cat /proc/self/cgroup']);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, /^bin$/m, 'sees the container rootfs');
+    t.notMatch(r.stdout, /^work$|^node_modules$/m);
+    const pidLine = /pid=([0-9]+)/.exec(r.stdout)![1];
+    t.ok(Number(pidLine) > 1, 'a pid in the container pid namespace');
+    const initCg = fs.readFileSync(`/proc/${initPid()}/cgroup`, 'utf8').split('\n').filter((l) => l.includes(':memory:'))[0];
+    t.ok(initCg && r.stdout.includes(initCg.split(':')[2]!), `joins the init's memory cgroup (${initCg})`);
+  });
+
+  t.test('env, cwd, user and groups from flags, the rest from the config', async (t) => {
+    const r = exec(['--env', 'EXTRA=1', '--cwd', '/tmp', '--user', '1000:1001', '--additional-gids', '5', id,
+      'sh', '-c', 'echo "$FROM_CONFIG $EXTRA"; pwd; id -u; id -g; grep ^Groups: /proc/self/status']);
+    t.equal(r.code, 0, r.stderr);
+    const [env, cwd, uid, gid, groups] = r.stdout.trim().split('\n');
+    t.equal(env, 'yes 1');
+    t.equal(cwd, '/tmp');
+    t.equal(uid, '1000');
+    t.equal(gid, '1001');
+    t.match(groups, /^Groups:\s+5\s*$/);
+  });
+
+  t.test('--user must be numeric', async (t) => {
+    for (const bad of ['root', '1000:root', '10a', '1:2:3', '-1']) {
+      const r = exec(['--user', bad, id, 'true']);
+      t.equal(r.code, 255, `--user ${bad} is refused`);
+      t.match(r.stderr, /--user/);
+    }
+  });
+
+  t.test('capabilities from the config, --cap adds; no_new_privs; seccomp of the container', async (t) => {
+    const r = exec([id, 'sh', '-c', 'grep -E "^Cap(Eff|Bnd)|NoNewPrivs|^Seccomp:" /proc/self/status; mkdir /tmp/x 2>&1; echo rc=$?']);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, /CapEff:\s+0000000000000020/, 'CAP_KILL only');
+    t.match(r.stdout, /CapBnd:\s+0000000000000021/, 'bounding: CAP_CHOWN + CAP_KILL');
+    t.match(r.stdout, /NoNewPrivs:\s+1/);
+    t.match(r.stdout, /Seccomp:\s+2/);
+    t.match(r.stdout, /Permission denied[\s\S]*rc=1/, 'the container\'s seccomp filter applies (mkdir → EACCES)');
+    const c = exec(['--cap', 'CAP_NET_RAW', id, 'grep', '^CapEff', '/proc/self/status']);
+    t.match(c.stdout, /CapEff:\s+0000000000002020/, '--cap adds CAP_NET_RAW');
+  });
+
+  t.test('--process FILE', async (t) => {
+    const dir = tmpdir();
+    const file = path.join(dir, 'process.json');
+    fs.writeFileSync(file, JSON.stringify({ args: ['sh', '-c', 'echo "$P"; pwd; id -u; exit 3'], env: ['P=from-process-json', 'PATH=/bin'], cwd: '/etc', user: { uid: 42, gid: 42 } }));
+    const r = exec(['--process', file, id]);
+    t.equal(r.code, 3, r.stderr);
+    t.same(r.stdout.trim().split('\n'), ['from-process-json', '/etc', '42']);
+    fs.writeFileSync(file, JSON.stringify({ args: ['true'], cwd: '/', user: { uid: 'x' } }));
+    const bad = exec(['--process', file, id]);
+    t.equal(bad.code, 255);
+    t.match(bad.stderr, /user\/uid/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  t.test('--detach with --pid-file (conmon/containerd style, flags in either order)', async (t) => {
+    const dir = tmpdir();
+    const pidFile = path.join(dir, 'exec.pid');
+    const r = exec(['--pid-file', pidFile, '--detach', id, 'sleep', '30']);
+    t.equal(r.code, 0, r.stderr);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    t.ok(fs.existsSync(`/proc/${pid}`), 'the detached process runs');
+    t.equal(fs.readlinkSync(`/proc/${pid}/ns/pid`), fs.readlinkSync(`/proc/${initPid()}/ns/pid`));
+    process.kill(pid, 'SIGKILL');
+    const procFile = path.join(dir, 'p.json');
+    fs.writeFileSync(procFile, JSON.stringify({ args: ['sleep', '30'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } }));
+    const r2 = exec(['--process', procFile, '--detach', '--pid-file', pidFile, id]);
+    t.equal(r2.code, 0, r2.stderr);
+    process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  t.test('missing command: runc\'s wording and 255', async (t) => {
+    const r = exec([id, 'no-such-command']);
+    t.equal(r.code, 255);
+    t.match(r.stderr, /exec: "no-such-command": executable file not found in \$PATH/);
+    const r2 = exec([id, '/no/such']);
+    t.match(r2.stderr, /stat \/no\/such: no such file or directory/);
+  });
+
+  t.test('a command killed by a signal: 128+signal', async (t) => {
+    const r = exec([id, 'sh', '-c', 'kill -TERM $$']);
+    t.equal(r.code, 143);
+  });
+
+  t.test('no runtime fd leaks into the exec\'d process, cwd inside the container', async (t) => {
+    const r = exec([id, 'sh', '-c', 'ls /proc/self/fd | sort -n | tr "\\n" " "; echo; readlink /proc/self/cwd; readlink /proc/self/root']);
+    t.equal(r.code, 0, r.stderr);
+    const [fds, cwd, root] = r.stdout.trim().split('\n');
+    t.equal(fds!.trim(), '0 1 2 3', 'only stdio (and the fd ls opens)');
+    t.equal(cwd, '/');
+    t.equal(root, '/');
+  });
+
+  t.test('the exec stage is not dumpable and its node cannot be opened for writing', async (t) => {
+    // A startContainer-like probe: while an exec runs, look at the other
+    // processes of the container from inside it.
+    const nodeHash = crypto.createHash('sha256').update(fs.readFileSync(process.execPath)).digest('hex');
+    const r = exec([id, 'sh', '-c', 'for p in /proc/[0-9]*; do [ -e $p/exe ] && (exec 3>>$p/exe) 2>/dev/null && echo OPENED $p; done; echo scanned']);
+    t.equal(r.code, 0, r.stderr);
+    t.notMatch(r.stdout, /OPENED/, 'no process exe opened for writing');
+    t.equal(crypto.createHash('sha256').update(fs.readFileSync(process.execPath)).digest('hex'), nodeHash, 'host node unchanged');
+  });
+
+  t.test('exec with a tty over --console-socket', async (t) => {
+    const dir = tmpdir();
+    const sockPath = path.join(dir, 'console.sock');
+    const listener = libc.socket(libc.SOCK.STREAM);
+    libc.bindUnix(listener, sockPath);
+    libc.listen(listener, 1);
+    const child = rt.spawn(['exec', '--tty', '--detach', '--console-socket', sockPath, id, 'sh', '-c', 'tty; echo tty-ok; sleep 1']);
+    const conn = libc.accept(listener);
+    const { data, fd } = libc.recvFd(conn);
+    t.match(data.toString(), /^\/dev\/pts\/[0-9]+$/);
+    const code = await new Promise<number>((res) => child.on('exit', (c) => res(c ?? -1)));
+    t.equal(code, 0);
+    let out = '';
+    const buf = Buffer.alloc(4096);
+    const end = Date.now() + 5000;
+    while (!out.includes('tty-ok') && Date.now() < end) {
+      try {
+        const n = fs.readSync(fd!, buf, 0, buf.length, null);
+        if (n <= 0) break;
+        out += buf.subarray(0, n).toString();
+      } catch { break; }
+    }
+    t.match(out, /\/dev\/pts\/[0-9]+/);
+    t.match(out, /tty-ok/);
+    libc.close(fd!); libc.close(conn); libc.close(listener);
+    const noSock = exec(['--tty', '--detach', id, 'true']);
+    t.equal(noSock.code, 255);
+    t.match(noSock.stderr, /console-socket/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  t.test('exec into a stopped or unknown container fails clearly', async (t) => {
+    const sid = uniqueId('stopped');
+    t.equal(rt.run(['run', '--keep', '--bundle', makeBundle({ args: ['true'] }), sid]).code, 0);
+    const r = exec([sid, 'true']);
+    t.equal(r.code, 255);
+    t.match(r.stderr, /stopped/);
+    const u = exec(['no-such-container', 'true']);
+    t.equal(u.code, 255);
+    t.match(u.stderr, /does not exist/);
+    t.equal(rt.run(['delete', sid]).code, 0);
+  });
+
+  t.test('stdin passes through', async (t) => {
+    const r = spawnSync(RUNTS, ['--root', rt.root, 'exec', id, 'sh', '-c', 'read x; echo "got:$x"'], { input: 'hello\n', encoding: 'utf8', env: cleanEnv() });
+    t.equal(r.status, 0, r.stderr);
+    t.equal(r.stdout, 'got:hello\n');
+  });
+}
