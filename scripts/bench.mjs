@@ -3,6 +3,7 @@
 //   run /bin/true           — the whole lifecycle in one command
 //   create+start+delete     — what engines do (three processes)
 //   state                   — the cost of one cheap command (node boot)
+//   exec /bin/true          — engines' health checks
 // Usage: node scripts/bench.mjs [iterations]   (default 20)
 import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, copyFileSync, openSync, readFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -94,8 +95,13 @@ for (const [name, bin] of [...runtimes]) {
       fn(bin, st, 'warm');
       results[name][scen] = median(Array.from({ length: N }, (_, i) => time(() => fn(bin, st, i))));
     }
+    // A long-running container for the cheap commands and exec.
+    const long = { ...config, process: { ...config.process, args: ['sleep', '1000'] } };
+    writeFileSync(join(work, 'config.json'), JSON.stringify(long));
     must(bin, ['--root', st, 'run', '-d', '--bundle', work, 'b-state']);
+    writeFileSync(join(work, 'config.json'), JSON.stringify(config));
     results[name].state = median(Array.from({ length: N }, () => time(() => must(bin, ['--root', st, 'state', 'b-state']))));
+    results[name]['exec /bin/true'] = median(Array.from({ length: N }, () => time(() => must(bin, ['--root', st, 'exec', 'b-state', '/bin/true']))));
     must(bin, ['--root', st, 'delete', '--force', 'b-state']);
   } catch (e) {
     console.log(`(${name} cannot run this bundle here, left out: ${String(e.message).split('\n').pop().trim() || e.message})`);

@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_ALLOWED_DEVICES } from '../cgroups/devices.js';
-import { cgroupManager, type CgroupManager } from '../cgroups/manager.js';
+import { detectCgroups } from '../cgroups/detect.js';
+import { cgroupManager, type CgroupManager, type CgroupRecord } from '../cgroups/manager.js';
 import { RuntsError } from '../common/errors.js';
 import { logDebug, logWarning } from '../common/log.js';
 import { initPath, nsbootPath } from '../common/paths.js';
@@ -87,6 +88,22 @@ export function cgroupResources(spec: Spec): Resources {
     .filter((d) => d.type !== 'p' && d.major !== undefined && d.minor !== undefined)
     .map((d) => ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm' }));
   return { ...r, devices: [...(r.devices ?? []), ...fromDevices, ...DEFAULT_ALLOWED_DEVICES] };
+}
+
+/**
+ * What the container's /sys/fs/cgroup shows: for v1, one entry per host
+ * hierarchy named like the host's mount point (`cpu,cpuacct`, `systemd`),
+ * pointing at the container's cgroup in it; for v2, '' → its cgroup. In
+ * hybrid mode the unified tree is left out, as runc does.
+ */
+export function cgroupMountPaths(rec: CgroupRecord): Record<string, string> {
+  if (rec.mode === 'v2') return { '': rec.paths[''] ?? Object.values(rec.paths)[0]! };
+  const out: Record<string, string> = {};
+  for (const h of detectCgroups().v1) {
+    const dir = h.controllers.map((c) => rec.paths[c]).find((d) => d !== undefined);
+    if (dir) out[path.basename(h.mountpoint)] = dir;
+  }
+  return out;
 }
 
 function writeIdMaps(pid: number, spec: Spec): void {
@@ -205,7 +222,6 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         throw new RuntsError(`write /proc/${pid}/oom_score_adj: ${(e as NodeJS.ErrnoException).code} (process.oomScoreAdj ${p.oomScoreAdj})`, { op: 'write', path: `/proc/${pid}/oom_score_adj`, errno: (e as NodeJS.ErrnoException).code });
       }
     }
-    if (spec.linux?.resources) cg.set(spec.linux.resources);
 
     const plan = buildInitPlan(spec, {
       id: opts.id,
@@ -215,7 +231,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       preservedFds: preserved,
       consoleFd: opts.consoleFd === undefined ? undefined : syncFdInChild + 2,
       containerPid: ns.pidns && !spec.linux?.namespaces?.find((n) => n.type === 'pid')?.path ? 1 : pid,
-      cgroupPaths: cg.record.paths,
+      cgroupPaths: cgroupMountPaths(cg.record),
       cgroupMode: cg.record.mode,
       warn: logWarning,
     });

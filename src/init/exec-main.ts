@@ -16,7 +16,7 @@ import { PR } from '../linux/libc.js';
 import { Channel } from '../protocol/channel.js';
 import { setupConsole } from './console.js';
 import { finalizeAndExec } from './finalize.js';
-import { lookPath, setRlimits } from './process.js';
+import { lookPath, setRlimits, withHome } from './process.js';
 
 const CLONE_FS = 0x200;
 const CLONE_NEWNS = 0x20000;
@@ -49,6 +49,7 @@ function main(): void {
       setupConsole(plan.consoleFd, p.consoleSize);
     }
     setRlimits(p);
+    p.env = withHome(p.env, p.uid);
     const file = lookPath(p.args[0] ?? '', p.env);
     finalizeAndExec({
       process: p,

@@ -90,3 +90,20 @@ export function prepareExecFds(preservedFds: number): void {
   }
   libc.closeRangeCloexec(3 + preservedFds);
 }
+
+/**
+ * HOME, when the config does not set it: the user's home directory from the
+ * container's /etc/passwd, or "/" (runc does the same). Called after
+ * pivot_root, so /etc/passwd is the container's.
+ */
+export function withHome(env: string[], uid: number): string[] {
+  if (env.some((kv) => kv.startsWith('HOME='))) return env;
+  let home = '/';
+  try {
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length >= 6 && Number(f[2]) === uid && f[2] !== '') { home = f[5] || '/'; break; }
+    }
+  } catch { /* no passwd file: "/" */ }
+  return [...env, `HOME=${home}`];
+}

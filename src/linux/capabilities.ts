@@ -43,6 +43,11 @@ export function resolveCapabilities(caps: Capabilities | undefined, last: number
       if (!out[set].includes(n)) out[set].push(n);
     }
   }
+  // The kernel raises an ambient capability only if it is both permitted and
+  // inheritable (PR_CAP_AMBIENT_RAISE fails with EPERM otherwise). runc's own
+  // default spec lists ambient capabilities with no inheritable set, and runc
+  // ignores the failed raise; do the same, so that spec runs identically.
+  out.ambient = out.ambient.filter((c) => out.inheritable.includes(c) && out.permitted.includes(c));
   return out;
 }
 

@@ -108,8 +108,12 @@ export function baseConfig(rootfs: string, args: string[]): Record<string, any> 
 }
 
 /** Write a bundle dir with config.json; returns its path. */
+const bundles: string[] = [];
+process.on('exit', () => { for (const b of bundles) fs.rmSync(b, { recursive: true, force: true }); });
+
 export function makeBundle(opts: BundleOptions = {}): string {
   const dir = tmpdir('runts-bundle-');
+  bundles.push(dir);
   const cfg = baseConfig(opts.rootfs ?? sharedRootfs(), opts.args ?? ['/bin/true']);
   opts.mutate?.(cfg);
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg, null, 2));
