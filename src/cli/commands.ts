@@ -121,6 +121,71 @@ export const HANDLERS: Record<string, (inv: Invocation) => Promise<number>> = {
     return 0;
   },
 
+  async exec(inv) {
+    const { execInContainer } = await import('../container/exec.js');
+    const { logError } = await import('../common/log.js');
+    const { describeError } = await import('../common/errors.js');
+    const strings = (k: string) => (inv.flags[k] as string[] | undefined) ?? [];
+    try {
+      const consoleFd = inv.flags['console-socket'] ? await connectConsole(String(inv.flags['console-socket'])) : undefined;
+      return await execInContainer(store(inv), {
+        id: inv.args[0]!,
+        flags: {
+          args: inv.args.slice(1),
+          env: strings('env'),
+          cwd: inv.flags.cwd as string | undefined,
+          user: inv.flags.user as string | undefined,
+          additionalGids: strings('additional-gids').flatMap((g) => g.split(',')),
+          tty: inv.flags.tty === true,
+          caps: strings('cap'),
+          noNewPrivs: inv.flags['no-new-privs'] === true,
+          apparmor: inv.flags.apparmor as string | undefined,
+          processLabel: inv.flags['process-label'] as string | undefined,
+        },
+        processFile: inv.flags.process as string | undefined,
+        consoleFd,
+        pidFile: inv.flags['pid-file'] as string | undefined,
+        detach: inv.flags.detach === true,
+        preserveFds: extraFds(inv.flags),
+        ignorePaused: inv.flags['ignore-paused'] === true,
+        cgroup: strings('cgroup')[0],
+      });
+    } catch (e) {
+      // runc's convention: 255 when the runtime itself fails, so the command's own codes stay distinct.
+      logError(describeError(e));
+      return 255;
+    }
+  },
+
+  async ps(inv) {
+    const { containerPs } = await import('../container/ps.js');
+    out(containerPs(store(inv), inv.args[0]!, String(inv.flags.format ?? 'table'), inv.args.slice(1)));
+    return 0;
+  },
+
+  async pause(inv) {
+    const { pauseContainer } = await import('../container/pause.js');
+    pauseContainer(store(inv), inv.args[0]!);
+    return 0;
+  },
+
+  async resume(inv) {
+    const { resumeContainer } = await import('../container/pause.js');
+    resumeContainer(store(inv), inv.args[0]!);
+    return 0;
+  },
+
+  async events(inv) {
+    const { containerEvents } = await import('../container/events.js');
+    return await containerEvents(store(inv), inv.args[0]!, { stats: inv.flags.stats === true, interval: String(inv.flags.interval ?? '5s') });
+  },
+
+  async update(inv) {
+    const { updateContainer } = await import('../container/update.js');
+    await updateContainer(store(inv), inv.args[0]!, inv.flags);
+    return 0;
+  },
+
   async validate(inv) {
     const { loadConfig } = await import('../spec/validate.js');
     const dir = path.resolve(String(inv.flags.bundle ?? process.cwd()));

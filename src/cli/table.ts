@@ -93,7 +93,6 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'exec', describe: 'execute new process inside the container', positionals: '<container-id> <command> [command options]', minArgs: 1, restAfter: 1,
-    pending: 'exec is not implemented yet',
     flags: [
       CONSOLE_SOCKET, PID_FILE,
       { name: 'cwd', type: 'string', describe: 'current working directory in the container' },
@@ -114,14 +113,12 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'ps', describe: 'ps displays the processes running inside a container', positionals: '<container-id> [ps options]', minArgs: 1, restAfter: 1,
-    pending: 'ps is not implemented yet',
     flags: [{ name: 'format', aliases: ['f'], type: 'string', default: 'table', choices: ['table', 'json'], describe: 'select one of: table or json' }],
   },
-  { name: 'pause', describe: 'pause suspends all processes inside the container', positionals: '<container-id>', minArgs: 1, maxArgs: 1, flags: [], pending: 'pause is not implemented yet' },
-  { name: 'resume', describe: 'resumes all processes that have been previously paused', positionals: '<container-id>', minArgs: 1, maxArgs: 1, flags: [], pending: 'resume is not implemented yet' },
+  { name: 'pause', describe: 'pause suspends all processes inside the container', positionals: '<container-id>', minArgs: 1, maxArgs: 1, flags: [] },
+  { name: 'resume', describe: 'resumes all processes that have been previously paused', positionals: '<container-id>', minArgs: 1, maxArgs: 1, flags: [] },
   {
     name: 'events', describe: 'display container events such as OOM notifications, cpu, memory, and IO usage statistics', positionals: '<container-id>', minArgs: 1, maxArgs: 1,
-    pending: 'events is not implemented yet',
     flags: [
       { name: 'interval', type: 'string', default: '5s', describe: 'set the stats collection interval' },
       { name: 'stats', type: 'boolean', describe: 'display the container\'s stats then exit' },
@@ -129,8 +126,27 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'update', describe: 'update container resource constraints', positionals: '<container-id>', minArgs: 1, maxArgs: 1,
-    pending: 'update is not implemented yet',
-    flags: [{ name: 'resources', aliases: ['r'], type: 'string', describe: 'path to the file containing the resources to update or \'-\' to read from the standard input' }],
+    flags: [
+      { name: 'resources', aliases: ['r'], type: 'string', describe: 'path to the file containing the resources to update or \'-\' to read from the standard input (a LinuxResources JSON; all other options are then ignored)' },
+      { name: 'blkio-weight', type: 'number', describe: 'Specifies per cgroup weight, range is from 10 to 1000' },
+      { name: 'cpu-period', type: 'string', describe: 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default' },
+      { name: 'cpu-quota', type: 'string', describe: 'CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period' },
+      { name: 'cpu-burst', type: 'string', describe: 'CPU CFS hardcap burst limit (in usecs). Allowed accumulated cpu time additionally for burst a given period' },
+      { name: 'cpu-share', aliases: ['cpu-shares'], type: 'string', describe: 'CPU shares (relative weight vs. other containers)' },
+      { name: 'cpu-rt-period', type: 'string', describe: 'CPU realtime period to be used for hardcapping (in usecs). 0 to use system default' },
+      { name: 'cpu-rt-runtime', type: 'string', describe: 'CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period' },
+      { name: 'cpuset-cpus', type: 'string', describe: 'CPU(s) to use' },
+      { name: 'cpuset-mems', type: 'string', describe: 'Memory node(s) to use' },
+      { name: 'cpu-idle', type: 'string', describe: 'set cgroup SCHED_IDLE or not, 0: default behavior, 1: SCHED_IDLE' },
+      { name: 'kernel-memory', type: 'string', describe: '(obsoleted; do not use)' },
+      { name: 'kernel-memory-tcp', type: 'string', describe: '(obsoleted; do not use)' },
+      { name: 'memory', type: 'string', describe: 'Memory limit (in bytes; suffixes k, m, g, t, p; -1 for unlimited)' },
+      { name: 'memory-reservation', type: 'string', describe: 'Memory reservation or soft_limit (in bytes)' },
+      { name: 'memory-swap', type: 'string', describe: 'Total memory usage (memory + swap); set \'-1\' to enable unlimited swap' },
+      { name: 'pids-limit', type: 'number', describe: 'Maximum number of pids allowed in the container (-1 for unlimited)' },
+      { name: 'l3-cache-schema', type: 'string', describe: 'The string of Intel RDT/CAT L3 cache schema (not supported: runts has no intelRdt)' },
+      { name: 'mem-bw-schema', type: 'string', describe: 'The string of Intel RDT/MBA memory bandwidth schema (not supported: runts has no intelRdt)' },
+    ],
   },
 ];
 

@@ -38,6 +38,17 @@ export async function deleteContainer(store: Store, id: string, force: boolean):
     if (status !== 'stopped' && !force) {
       throw new RuntsError(`cannot delete container "${id}" that is not stopped: it is ${status} (use --force)`, { op: 'delete' });
     }
+    // A paused (frozen v1) task does not act on SIGKILL until thawed: kill
+    // everything in the cgroup, then thaw (as runc's kill of a paused container).
+    if (status === 'paused' && rec.cgroup) {
+      try {
+        const cg = cgroupManagerFromRecord(rec.cgroup);
+        cg.killAll(9);
+        cg.thaw(); // killAll's cgroup.kill path (cgroup2 dir of a hybrid host) does not thaw the v1 freezer
+      } catch (e) {
+        logWarning(describeError(e));
+      }
+    }
     if (rec.init) {
       if (!killAndWait(rec.init.pid, rec.init.startTime)) {
         throw new RuntsError(`container "${id}": init process ${rec.init.pid} did not die after SIGKILL`, { op: 'delete' });

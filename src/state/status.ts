@@ -4,13 +4,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { cgroupManagerFromRecord } from '../cgroups/manager.js';
 import { isAlive } from '../linux/proctree.js';
 import type { State, Status } from '../spec/types.js';
 import type { ContainerRecord, Store } from './store.js';
 
 export type FrozenProbe = (rec: ContainerRecord) => boolean;
 
-let frozenProbe: FrozenProbe = () => false;
+/** Default: the container's own freezer (v1 freezer.state, v2 cgroup.freeze): one small read. */
+let frozenProbe: FrozenProbe = (rec) => rec.cgroup !== undefined && cgroupManagerFromRecord(rec.cgroup).frozen();
 
 /** The cgroup code registers how to tell a paused container (freezer). */
 export function setFrozenProbe(p: FrozenProbe): void {
