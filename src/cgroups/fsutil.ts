@@ -73,9 +73,8 @@ export function mkdirOne(path: string): 'created' | 'existed' {
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** Synchronous sleep (the manager's API is synchronous). */
-export function sleepMs(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}
+import { sleepMs } from '../common/sleep.js';
+export { sleepMs };
 
 /**
  * rmdir, retrying EBUSY (tasks still exiting) with exponential backoff, as

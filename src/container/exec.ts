@@ -125,13 +125,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
       warn: logWarning,
     });
     chan.send({ type: 'exec-plan', plan });
-    let execd = false;
-    for (;;) {
-      const msg = chan.recv();
-      if (msg === null) break;
-      if (msg.type === 'exec') execd = true;
-      else if (msg.type === 'error') throw RuntsError.fromJSON(msg.error);
-    }
+    const execd = chan.awaitExec();
     chan.close();
     fds.length = 0;
     if (!execd) throw new RuntsError(`exec in container "${o.id}": the process exited before executing the command`, { op: 'exec' });

@@ -45,13 +45,7 @@ export async function startContainer(store: Store, id: string, pre?: { rec: Cont
     }
     const chan = new Channel(fd, 'the container init');
     chan.send({ type: 'start' });
-    let execd = false;
-    for (;;) {
-      const msg = chan.recv();
-      if (msg === null) break;
-      if (msg.type === 'exec') execd = true;
-      else if (msg.type === 'error') throw RuntsError.fromJSON(msg.error);
-    }
+    const execd = chan.awaitExec();
     chan.close();
     if (!execd) throw new RuntsError(`container "${id}" init exited before executing the process`, { op: 'start' });
     try {

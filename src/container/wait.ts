@@ -1,10 +1,7 @@
 /** Waiting for container processes that may or may not be our children. */
+import { sleepMs } from '../common/sleep.js';
 import * as libc from '../linux/libc.js';
 import { isAlive } from '../linux/proctree.js';
-
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 /** Reap `pid` if it is our (zombie) child; ignore it if it is not. */
 export function reapIfChild(pid: number): number | null {

@@ -67,6 +67,21 @@ export class Channel {
     return msg as Extract<Message, { type: T }>;
   }
 
+  /**
+   * After `start`/`exec-plan`: read until EOF. The peer sends "exec" just
+   * before execve and its end of the socket closes (CLOEXEC) when execve
+   * succeeds; an "error" at any point is thrown. True if "exec" was seen.
+   */
+  awaitExec(): boolean {
+    let execd = false;
+    for (;;) {
+      const msg = this.recv();
+      if (msg === null) return execd;
+      if (msg.type === 'exec') execd = true;
+      else if (msg.type === 'error') throw RuntsError.fromJSON(msg.error);
+    }
+  }
+
   close(): void {
     libc.close(this.fd);
   }

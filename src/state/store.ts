@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntsError, SyscallError } from '../common/errors.js';
+import { sleepMs } from '../common/sleep.js';
 import * as libc from '../linux/libc.js';
 import { LOCK, O } from '../linux/libc.js';
 import type { CgroupRecord } from '../cgroups/manager.js';
@@ -37,10 +38,6 @@ export interface ContainerRecord {
   cgroup?: CgroupRecord;
   /** The init has its own pid namespace (kill --all is then implied by killing the init). */
   pidns: boolean;
-}
-
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 export class Lock {

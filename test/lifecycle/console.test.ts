@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
+import { readPtyUntil } from '../helpers/wait.js';
 import * as libc from '../../src/linux/libc.js';
 import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
 import { makeBundle, Runts, uniqueId } from '../helpers/runts.js';
@@ -40,16 +41,7 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.equal(Math.floor(st.rdev / 256), 5, 'major 5: the ptmx');
     t.equal(rt.run(['start', id]).code, 0);
 
-    let out = '';
-    const buf = Buffer.alloc(4096);
-    const end = Date.now() + 5000;
-    while (!out.includes('done') && Date.now() < end) {
-      try {
-        const n = fs.readSync(fd!, buf, 0, buf.length, null);
-        if (n <= 0) break;
-        out += buf.subarray(0, n).toString();
-      } catch { break; }
-    }
+    const out = readPtyUntil(fd!, 'done');
     t.match(out, /\/dev\/pts\/0/, 'the container sees its own pts/0');
     t.match(out, /stdio-is-tty/);
     t.match(out, /33 101/, 'consoleSize applied');

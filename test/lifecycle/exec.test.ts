@@ -8,6 +8,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
+import { readPtyUntil } from '../helpers/wait.js';
 import * as libc from '../../src/linux/libc.js';
 import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
 import { cleanEnv, makeBundle, RUNTS, Runts, uniqueId } from '../helpers/runts.js';
@@ -164,16 +165,7 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.match(data.toString(), /^\/dev\/pts\/[0-9]+$/);
     const code = await new Promise<number>((res) => child.on('exit', (c) => res(c ?? -1)));
     t.equal(code, 0);
-    let out = '';
-    const buf = Buffer.alloc(4096);
-    const end = Date.now() + 5000;
-    while (!out.includes('tty-ok') && Date.now() < end) {
-      try {
-        const n = fs.readSync(fd!, buf, 0, buf.length, null);
-        if (n <= 0) break;
-        out += buf.subarray(0, n).toString();
-      } catch { break; }
-    }
+    const out = readPtyUntil(fd!, 'tty-ok');
     t.match(out, /\/dev\/pts\/[0-9]+/);
     t.match(out, /tty-ok/);
     libc.close(fd!); libc.close(conn); libc.close(listener);

@@ -6,21 +6,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
+import { sleepMs, waitFor } from '../helpers/wait.js';
 import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
 import { cleanEnv, findCgroups, makeBundle, RUNTS, Runts, uniqueId } from '../helpers/runts.js';
 
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function waitFor(pred: () => boolean, ms = 5000): boolean {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (pred()) return true;
-    sleepMs(20);
-  }
-  return pred();
-}
 
 if (process.getuid?.() !== 0 || !haveBusybox()) {
   t.plan(0, 'needs root and busybox-static');
