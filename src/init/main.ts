@@ -3,10 +3,13 @@
  * csrc/nsboot.c), receives a resolved plan on the sync socket and turns it
  * into a container. Order of steps (docs/protocol.md):
  *
- *   plan → rootfs mounts → [createRuntime hooks, host side] →
+ *   plan → trusted procfs + seccomp agent connection (security.ts) →
+ *   rootfs mounts → [createRuntime hooks, host side] →
  *   createContainer hooks → pivot_root → masked/readonly paths, ro root →
- *   hostname → console → rlimits → executable lookup → ready →
- *   wait for start → startContainer hooks → credentials → cwd → exec
+ *   hostname → sysctl → console → rlimits → mempolicy, scheduler, ioprio →
+ *   executable lookup → ready → wait for start → startContainer hooks →
+ *   personality, LSM exec labels → [seccomp if !NNP] → credentials →
+ *   cwd → [no_new_privs, seccomp] → exec
  *
  * The process is non-dumpable throughout, so no container process can ptrace
  * it or open its /proc files; execve of the user program resets that.
@@ -21,8 +24,9 @@ import { Channel } from '../protocol/channel.js';
 import { setupConsole } from './console.js';
 import type { InitPlan } from './plan.js';
 import { applyCapSets, dropBounding } from '../linux/capabilities.js';
-import { loadSeccomp } from '../linux/seccomp/load.js';
-import { enterCwd, lookPath, prepareExecFds, setCredentials, setHostnames, setRlimits } from './process.js';
+import type { State } from '../spec/types.js';
+import { applyCreateAttrs, applyStartAttrs, applySysctl, loadSeccompPlan, prepareSecurity } from './security.js';
+import { enterCwd, lookPath, withHome, prepareExecFds, setCredentials, setHostnames, setRlimits } from './process.js';
 import type { SeccompPlan } from './plan.js';
 
 const PLAN_TIMEOUT_MS = 60_000;
@@ -38,6 +42,7 @@ function report(chan: Channel | undefined, e: unknown): void {
 
 /** Everything up to "ready": the container exists, the user program does not run yet. */
 async function create(plan: InitPlan, chan: Channel): Promise<string> {
+  prepareSecurity(plan);
   prepareRootfs(plan.rootfs);
   chan.send({ type: 'hooks', phase: 'createRuntime' });
   chan.expect('ok');
@@ -45,11 +50,14 @@ async function create(plan: InitPlan, chan: Channel): Promise<string> {
   enterRootfs(plan.rootfs);
   finishRootfs(plan.rootfs);
   setHostnames(plan);
+  applySysctl(plan);
   if (plan.process.terminal) {
     if (plan.consoleFd === undefined) throw new RuntsError('process.terminal is true but no console socket was given');
     setupConsole(plan.consoleFd, plan.process.consoleSize);
   }
   setRlimits(plan.process);
+  applyCreateAttrs(plan);
+  plan.process.env = withHome(plan.process.env, plan.process.uid);
   return lookPath(plan.process.args[0] ?? '', plan.process.env);
 }
 
@@ -68,9 +76,8 @@ async function waitForStart(listenFd: number): Promise<Channel> {
   return chan;
 }
 
-function applySeccomp(s: SeccompPlan): void {
-  const program = Buffer.from(s.program, 'base64');
-  loadSeccomp({ program, instructions: s.instructions, flags: s.flags, notify: false, nativeArch: s.nativeArch, architectures: [], warnings: [] });
+function applySeccomp(s: SeccompPlan, state: State): void {
+  loadSeccompPlan(s, state);
 }
 
 async function main(): Promise<void> {
@@ -103,9 +110,10 @@ async function main(): Promise<void> {
     plan.state.status = 'created';
     await runHooks('startContainer', plan.hooks.startContainer, plan.state);
     const p = plan.process;
+    applyStartAttrs(plan);
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before
     // the capabilities go. With it, load as late as possible (runc's order).
-    if (plan.seccomp && !p.noNewPrivileges) applySeccomp(plan.seccomp);
+    if (plan.seccomp && !p.noNewPrivileges) applySeccomp(plan.seccomp, plan.state);
     dropBounding(p.capabilities, p.lastCap);
     setCredentials(p, plan.userns);
     applyCapSets(p.capabilities);
@@ -113,7 +121,7 @@ async function main(): Promise<void> {
     start.send({ type: 'exec' });
     prepareExecFds(plan.preservedFds);
     if (p.noNewPrivileges) libc.prctl(PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0, 'prctl(PR_SET_NO_NEW_PRIVS)');
-    if (plan.seccomp && p.noNewPrivileges) applySeccomp(plan.seccomp);
+    if (plan.seccomp && p.noNewPrivileges) applySeccomp(plan.seccomp, plan.state);
     libc.execve(file, p.args, p.env);
   } catch (e) {
     report(start, e);

@@ -8,6 +8,14 @@ import { type CapSets, lastCap, resolveCapabilities } from '../linux/capabilitie
 import { compileSeccomp } from '../linux/seccomp/compile.js';
 import { planRootfs, type RootfsPlan } from '../linux/rootfs/plan.js';
 import { RLIMITS } from '../spec/rlimits.js';
+import { planExecAffinity, type ExecAffinityPlan } from '../linux/affinity.js';
+import { planIoPriority, type IoPriorityPlan } from '../linux/iopriority.js';
+import { applyMountLabel, detectLsm, planMountLabel, planProcessLsm, type LsmStatus } from '../linux/lsm.js';
+import { planMemoryPolicy, type MemoryPolicyPlan } from '../linux/mempolicy.js';
+import { planPersonality } from '../linux/personality.js';
+import { planScheduler, type SchedulerPlan } from '../linux/scheduler.js';
+import { checkNotifyRules } from '../linux/seccomp-agent.js';
+import { planSysctls, type SysctlWrite } from '../linux/sysctl.js';
 import type { Hook, Spec, State } from '../spec/types.js';
 
 export interface ProcessPlan {
@@ -26,10 +34,23 @@ export interface ProcessPlan {
   /** Highest capability number of this kernel. */
   lastCap: number;
   oomScoreAdj?: number;
+  /** process.scheduler → sched_setattr (src/linux/scheduler.ts). */
+  scheduler?: SchedulerPlan;
+  /** process.ioPriority → ioprio_set (src/linux/iopriority.ts). */
+  ioPriority?: IoPriorityPlan;
+  /** process.execCPUAffinity, validated; not applied to the container's init (config.md), only by exec. */
+  execCPUAffinity?: ExecAffinityPlan;
+  /** Only set when AppArmor / SELinux is enabled (else planning fails): src/linux/lsm.ts. */
+  apparmorProfile?: string;
+  selinuxLabel?: string;
 }
 
-/** A compiled seccomp filter, ready to load (issue: NOTIFY is not wired yet). */
-export interface SeccompPlan { program: string /* base64 sock_filter[] */; instructions: number; flags: number; nativeArch: string }
+/** A compiled seccomp filter, ready to load. */
+export interface SeccompPlan {
+  program: string /* base64 sock_filter[] */; instructions: number; flags: number; nativeArch: string;
+  /** SCMP_ACT_NOTIFY is used: the listener fd goes to the agent at listenerPath (src/linux/seccomp-agent.ts). */
+  notify?: { listenerPath: string; metadata?: string };
+}
 
 export interface InitPlan {
   id: string;
@@ -49,6 +70,12 @@ export interface InitPlan {
   /** The container has its own user namespace. */
   userns: boolean;
   seccomp?: SeccompPlan;
+  /** linux.sysctl, written through the trusted procfs handle after pivot_root. */
+  sysctl?: SysctlWrite[];
+  /** linux.personality as a persona value. */
+  personality?: number;
+  /** linux.memoryPolicy. */
+  memoryPolicy?: MemoryPolicyPlan;
 }
 
 export interface PlanContext {
@@ -63,17 +90,22 @@ export interface PlanContext {
   cgroupPaths?: Record<string, string>;
   cgroupMode?: 'v1' | 'v2' | 'hybrid';
   warn?: (msg: string) => void;
+  /** Which LSMs are enabled (default: detected on this host, only if a label is configured). */
+  lsm?: LsmStatus;
 }
 
-export function planSeccomp(spec: Spec, warn: (msg: string) => void): SeccompPlan | undefined {
+/** opts.allowNotify: the caller hands the listener fd to the agent (the container init does; exec not yet). */
+export function planSeccomp(spec: Spec, warn: (msg: string) => void, opts: { allowNotify?: boolean } = {}): SeccompPlan | undefined {
   const s = spec.linux?.seccomp;
   if (!s) return undefined;
   const f = compileSeccomp(s);
   for (const w of f.warnings) warn(`seccomp: ${w}`);
-  if (f.notify) {
+  if (f.notify && !opts.allowNotify) {
     throw new RuntsError('config.json /linux/seccomp: SCMP_ACT_NOTIFY is not supported yet', { pointer: '/linux/seccomp' });
   }
-  return { program: f.program.toString('base64'), instructions: f.instructions, flags: f.flags, nativeArch: f.nativeArch };
+  if (f.notify) checkNotifyRules(s);
+  const notify = f.notify ? { notify: { listenerPath: s.listenerPath!, ...(s.listenerMetadata ? { metadata: s.listenerMetadata } : {}) } } : {};
+  return { program: f.program.toString('base64'), instructions: f.instructions, flags: f.flags, nativeArch: f.nativeArch, ...notify };
 }
 
 function hasNewNamespace(spec: Spec, type: string): boolean {
@@ -89,7 +121,7 @@ function rlimitValue(n: number): string {
   return n >= 2 ** 64 - 1 ? '18446744073709551615' : String(n);
 }
 
-export function planProcess(spec: Spec, warn: (msg: string) => void = () => {}): ProcessPlan {
+export function planProcess(spec: Spec, warn: (msg: string) => void = () => {}, lsm: () => LsmStatus = detectLsm): ProcessPlan {
   const p = spec.process;
   if (!p) throw new RuntsError('config.json: process is required to create a container', { pointer: '/process' });
   const rlimits = (p.rlimits ?? []).map((r, i) => {
@@ -112,10 +144,16 @@ export function planProcess(spec: Spec, warn: (msg: string) => void = () => {}):
     capabilities: resolveCapabilities(p.capabilities, lastCap(), warn),
     lastCap: lastCap(),
     oomScoreAdj: p.oomScoreAdj,
+    scheduler: planScheduler(p),
+    ioPriority: planIoPriority(p),
+    execCPUAffinity: planExecAffinity(p),
+    ...planProcessLsm(p, lsm),
   };
 }
 
 export function buildInitPlan(spec: Spec, ctx: PlanContext): InitPlan {
+  let lsmStatus = ctx.lsm;
+  const lsm = () => (lsmStatus ??= detectLsm());
   const userns = hasNamespace(spec, 'user');
   const rootfs = planRootfs(spec, {
     bundle: ctx.bundle,
@@ -125,18 +163,22 @@ export function buildInitPlan(spec: Spec, ctx: PlanContext): InitPlan {
     cgroupPaths: ctx.cgroupPaths,
     cgroupMode: ctx.cgroupMode,
   });
+  applyMountLabel(rootfs, planMountLabel(spec, lsm));
   return {
     id: ctx.id,
     stateDir: ctx.stateDir,
     rootfs,
     hostname: spec.hostname,
     domainname: spec.domainname,
-    process: planProcess(spec, ctx.warn),
+    process: planProcess(spec, ctx.warn, lsm),
     hooks: { createContainer: spec.hooks?.createContainer ?? [], startContainer: spec.hooks?.startContainer ?? [] },
     state: { ociVersion: spec.ociVersion, id: ctx.id, status: 'creating', pid: ctx.containerPid, bundle: ctx.bundle, annotations: spec.annotations ?? {} },
     preservedFds: ctx.preservedFds,
     consoleFd: ctx.consoleFd,
     userns,
-    seccomp: planSeccomp(spec, ctx.warn ?? (() => {})),
+    seccomp: planSeccomp(spec, ctx.warn ?? (() => {}), { allowNotify: true }),
+    sysctl: planSysctls(spec),
+    personality: planPersonality(spec),
+    memoryPolicy: planMemoryPolicy(spec),
   };
 }

@@ -51,7 +51,8 @@
  * - /linux/devices/N: major, minor "REQUIRED unless type is p"; path is a "full path" (absolute).
  * - /linux/sysctl/KEY: syntactically valid names, and only namespaced sysctls
  *   (net.* with a network namespace, IPC ones with an ipc namespace,
- *   kernel.hostname/domainname with a uts namespace); others would change the host.
+ *   kernel.hostname/domainname with a uts namespace; a namespace joined by
+ *   path must not be the runtime's own); others would change the host.
  * - /linux/cgroupsPath: "Runtimes MAY consider certain cgroupsPath values to be
  *   invalid, and MUST generate an error": NUL characters and ".." components.
  * - /linux/resources: device rules type a/c/b and access from "rwm";
@@ -470,7 +471,7 @@ function checkDevices(c: Ctx): void {
 
 const SYSCTL_NAME = /^[A-Za-z0-9_@:+-]+(?:[./][A-Za-z0-9_@:+-]+)+$/;
 const IPC_SYSCTLS = new Set([
-  'kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem',
+  'kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.sem_next_id',
   'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced',
 ]);
 
@@ -478,7 +479,8 @@ const IPC_SYSCTLS = new Set([
 export function sysctlNamespace(key: string): NamespaceType | undefined {
   const name = key.replace(/\//g, '.');
   if (name.startsWith('net.')) return 'network';
-  if (IPC_SYSCTLS.has(name) || name.startsWith('fs.mqueue.')) return 'ipc';
+  // kernel.shm* and kernel.msg* are all IPC-namespaced (ipc/ipc_sysctl.c), e.g. shm_next_id, msg_next_id.
+  if (IPC_SYSCTLS.has(name) || /^kernel\.(shm|msg)/.test(name) || name.startsWith('fs.mqueue.')) return 'ipc';
   if (name === 'kernel.hostname' || name === 'kernel.domainname') return 'uts';
   return undefined;
 }
@@ -489,7 +491,24 @@ function checkSysctl(c: Ctx): void {
     const ns = sysctlNamespace(key);
     if (!SYSCTL_NAME.test(key)) error(c, at, `invalid sysctl name ${show(key)}`);
     else if (!ns) error(c, at, `sysctl ${show(key)} is not namespaced: setting it would change the host`);
-    else requireNamespace(c, at, ns, `sysctl ${show(key)}`, true);
+    else {
+      requireNamespace(c, at, ns, `sysctl ${show(key)}`, true);
+      const joined = c.namespaces.get(ns);
+      if (joined?.path && isOwnNamespace(ns, joined.path)) {
+        error(c, at, `sysctl ${show(key)} needs a private ${ns} namespace, but ${namespaceRef(joined)} is the runtime's own: setting it would change the host`);
+      }
+    }
+  }
+}
+
+/** Is `nsPath` the namespace this process is in (runc's isHostNetNS, for every kind)? */
+function isOwnNamespace(type: NamespaceType, nsPath: string): boolean {
+  try {
+    const a = statSync(nsPath);
+    const b = statSync(`/proc/self/ns/${namespaceKind(type)!.proc}`);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false; // a missing path fails later, when the namespace is joined
   }
 }
 

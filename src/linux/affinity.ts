@@ -1,0 +1,69 @@
+/**
+ * process.execCPUAffinity: CPU lists ("0-3,7") → sched_setaffinity(2) masks.
+ *
+ * config.md: "This setting is not applicable to the container's init
+ * process." `initial` is the affinity of the runtime's process that joins the
+ * container (before it enters the container's cgroup), `final` the one of
+ * the exec'd process after it did (empty/omitted: leave it to the kernel and
+ * the cgroup's cpuset). So `runts create/run` only validate it (a bad list is
+ * a ConfigError with its pointer) and do not apply it to the init, as runc;
+ * `runts exec` applies it (planExecAffinity + setAffinity).
+ */
+import { ConfigError } from '../common/errors.js';
+import type { Process } from '../spec/types.js';
+import { bindLibc, checked } from './libc.js';
+
+/** Upper bound for CPU numbers (the kernel's NR_CPUS maximum). */
+export const MAX_CPUS = 8192;
+
+/**
+ * Parse a CPU (or NUMA node) list: comma-separated numbers and a-b ranges,
+ * spaces around items allowed. Returns the sorted, de-duplicated numbers.
+ */
+export function parseCpuList(text: string, pointer: string, what = 'CPU', limit = MAX_CPUS): number[] {
+  const out = new Set<number>();
+  const items = text.split(',');
+  for (const raw of items) {
+    const item = raw.trim();
+    const m = /^(\d+)(?:-(\d+))?$/.exec(item);
+    if (!m) throw new ConfigError(pointer, `invalid ${what} list ${JSON.stringify(text)}: bad item ${JSON.stringify(item)} (want e.g. "0-3,7")`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw new ConfigError(pointer, `invalid ${what} list ${JSON.stringify(text)}: range ${item} is reversed`);
+    if (b >= limit) throw new ConfigError(pointer, `invalid ${what} list ${JSON.stringify(text)}: ${what} ${b} is out of range (< ${limit})`);
+    for (let i = a; i <= b; i++) out.add(i);
+  }
+  return [...out].sort((x, y) => x - y);
+}
+
+/** A little-endian bitmask of unsigned longs (cpu_set_t / nodemask layout). */
+export function bitmask(bits: number[], minBits = 64): Buffer {
+  const max = bits.length ? Math.max(...bits) : 0;
+  const words = Math.max(Math.ceil((max + 1) / 64), Math.ceil(minBits / 64));
+  const b = Buffer.alloc(words * 8);
+  for (const n of bits) b[n >> 3]! |= 1 << (n & 7);
+  return b;
+}
+
+export interface ExecAffinityPlan { initial?: number[]; final?: number[] }
+
+export function planExecAffinity(p: Process | undefined, base = '/process'): ExecAffinityPlan | undefined {
+  const a = p?.execCPUAffinity;
+  if (!a) return undefined;
+  const out: ExecAffinityPlan = {};
+  for (const key of ['initial', 'final'] as const) {
+    const v = a[key];
+    if (v === undefined || v.trim() === '') continue;
+    out[key] = parseCpuList(v, `${base}/execCPUAffinity/${key}`);
+  }
+  return out.initial || out.final ? out : undefined;
+}
+
+let setaffinityFn: ((pid: number, len: number, mask: Buffer) => number) | undefined;
+
+/** sched_setaffinity(0, …): the calling thread. */
+export function setAffinity(cpus: number[]): void {
+  setaffinityFn ??= bindLibc('int sched_setaffinity(int pid, size_t len, const void *mask)');
+  const mask = bitmask(cpus);
+  checked('sched_setaffinity', setaffinityFn(0, mask.length, mask), cpus.join(','));
+}
