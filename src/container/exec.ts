@@ -122,6 +122,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     const plan = buildExecPlan(spec, proc, {
       preservedFds: o.preserveFds,
       consoleFd: consoleFd === undefined ? undefined : syncIdx + 3,
+      state: { ociVersion: rec.ociVersion, id: o.id, status: 'running', pid: init.pid, bundle: rec.bundle, annotations: rec.annotations },
       warn: logWarning,
     });
     chan.send({ type: 'exec-plan', plan });

@@ -41,7 +41,14 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<numb
     if (created.spec.process?.terminal) stopTerminal = forwardTerminal(receiveMaster(localConsole));
     libc.close(localConsole);
   }
-  await startContainer(store, opts.id, created);
+  try {
+    await startContainer(store, opts.id, created);
+  } catch (e) {
+    // As runc: a run whose start failed leaves nothing behind.
+    stopTerminal?.();
+    await deleteContainer(store, opts.id, true).catch(() => { /* the start error is the one to report */ });
+    throw e;
+  }
   logDebug(`run: started at ${performance.now().toFixed(1)} ms`);
   if (opts.detach) return 0;
 

@@ -16,6 +16,7 @@ import { PR } from '../linux/libc.js';
 import { Channel } from '../protocol/channel.js';
 import { setupConsole } from './console.js';
 import { finalizeAndExec } from './finalize.js';
+import { applyExecAttrs } from './security.js';
 import { lookPath, setRlimits, withHome } from './process.js';
 
 const CLONE_FS = 0x200;
@@ -51,11 +52,13 @@ function main(): void {
     setRlimits(p);
     p.env = withHome(p.env, p.uid);
     const file = lookPath(p.args[0] ?? '', p.env);
+    applyExecAttrs(p);
     finalizeAndExec({
       process: p,
       seccomp: plan.seccomp,
       userns: plan.userns,
       preservedFds: plan.preservedFds,
+      state: plan.state,
       file,
       beforeExec: () => sync.send({ type: 'exec' }),
     });

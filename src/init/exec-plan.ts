@@ -5,7 +5,7 @@
  * capabilities, rlimits, no_new_privs and apparmor; flags override or add.
  */
 import { RuntsError } from '../common/errors.js';
-import type { Process, Spec } from '../spec/types.js';
+import type { Process, Spec, State } from '../spec/types.js';
 import { planProcess, planSeccomp, type ProcessPlan, type SeccompPlan } from './plan.js';
 
 export interface ExecFlags {
@@ -29,6 +29,8 @@ export interface ExecPlan {
   consoleFd?: number;
   apparmorProfile?: string;
   selinuxLabel?: string;
+  /** The container's state, for hooks and seccomp agents. */
+  state: State;
 }
 
 /** `--user UID[:GID]`: strictly numeric (CVE-2026-30892 was a lenient parser). */
@@ -76,7 +78,7 @@ export function execProcessFromFlags(container: Process, f: ExecFlags): Process 
   return p;
 }
 
-export function buildExecPlan(spec: Spec, proc: Process, ctx: { preservedFds: number; consoleFd?: number; warn?: (m: string) => void }): ExecPlan {
+export function buildExecPlan(spec: Spec, proc: Process, ctx: { preservedFds: number; consoleFd?: number; state: State; warn?: (m: string) => void }): ExecPlan {
   if (!proc.cwd?.startsWith('/')) throw new RuntsError(`exec: cwd ${JSON.stringify(proc.cwd)} must be an absolute path`, { pointer: '/cwd' });
   const merged: Spec = { ...spec, process: proc };
   return {
@@ -87,5 +89,6 @@ export function buildExecPlan(spec: Spec, proc: Process, ctx: { preservedFds: nu
     consoleFd: ctx.consoleFd,
     apparmorProfile: proc.apparmorProfile,
     selinuxLabel: proc.selinuxLabel,
+    state: ctx.state,
   };
 }

@@ -11,20 +11,18 @@
 import * as libc from '../linux/libc.js';
 import { PR } from '../linux/libc.js';
 import { applyCapSets, dropBounding } from '../linux/capabilities.js';
-import { loadSeccomp } from '../linux/seccomp/load.js';
+import type { State } from '../spec/types.js';
 import type { ProcessPlan, SeccompPlan } from './plan.js';
 import { enterCwd, prepareExecFds, setCredentials } from './process.js';
-
-function applySeccomp(s: SeccompPlan): void {
-  const program = Buffer.from(s.program, 'base64');
-  loadSeccomp({ program, instructions: s.instructions, flags: s.flags, notify: false, nativeArch: s.nativeArch, architectures: [], warnings: [] });
-}
+import { loadSeccompPlan } from './security.js';
 
 export interface FinalizeOptions {
   process: ProcessPlan;
   seccomp?: SeccompPlan;
   userns: boolean;
   preservedFds: number;
+  /** The state a seccomp agent receives with the listener fd (SCMP_ACT_NOTIFY). */
+  state: State;
   /** The resolved executable. */
   file: string;
   /** Called after the last step that may fail for a reason worth reporting. */
@@ -33,7 +31,7 @@ export interface FinalizeOptions {
 
 export function finalizeAndExec(o: FinalizeOptions): never {
   const p = o.process;
-  if (o.seccomp && !p.noNewPrivileges) applySeccomp(o.seccomp);
+  if (o.seccomp && !p.noNewPrivileges) loadSeccompPlan(o.seccomp, o.state);
   dropBounding(p.capabilities, p.lastCap);
   setCredentials(p, o.userns);
   applyCapSets(p.capabilities);
@@ -41,6 +39,6 @@ export function finalizeAndExec(o: FinalizeOptions): never {
   o.beforeExec?.();
   prepareExecFds(o.preservedFds);
   if (p.noNewPrivileges) libc.prctl(PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0, 'prctl(PR_SET_NO_NEW_PRIVS)');
-  if (o.seccomp && p.noNewPrivileges) applySeccomp(o.seccomp);
+  if (o.seccomp && p.noNewPrivileges) loadSeccompPlan(o.seccomp, o.state);
   return libc.execve(o.file, p.args, p.env);
 }

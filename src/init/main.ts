@@ -22,12 +22,10 @@ import { signalNumber } from '../linux/signals.js';
 import { enterRootfs, finishRootfs, prepareRootfs } from '../linux/rootfs/setup.js';
 import { Channel } from '../protocol/channel.js';
 import { setupConsole } from './console.js';
+import { finalizeAndExec } from './finalize.js';
 import type { InitPlan } from './plan.js';
-import { applyCapSets, dropBounding } from '../linux/capabilities.js';
-import type { State } from '../spec/types.js';
-import { applyCreateAttrs, applyStartAttrs, applySysctl, loadSeccompPlan, prepareSecurity } from './security.js';
-import { enterCwd, lookPath, withHome, prepareExecFds, setCredentials, setHostnames, setRlimits } from './process.js';
-import type { SeccompPlan } from './plan.js';
+import { lookPath, setHostnames, setRlimits, withHome } from './process.js';
+import { applyCreateAttrs, applyStartAttrs, applySysctl, prepareSecurity } from './security.js';
 
 const PLAN_TIMEOUT_MS = 60_000;
 
@@ -76,10 +74,6 @@ async function waitForStart(listenFd: number): Promise<Channel> {
   return chan;
 }
 
-function applySeccomp(s: SeccompPlan, state: State): void {
-  loadSeccompPlan(s, state);
-}
-
 async function main(): Promise<void> {
   libc.prctl(PR.SET_DUMPABLE, 0, 0, 0, 0, 'prctl(PR_SET_DUMPABLE)');
   const syncFd = Number(process.env._RUNTS_SYNC_FD);
@@ -109,20 +103,16 @@ async function main(): Promise<void> {
   try {
     plan.state.status = 'created';
     await runHooks('startContainer', plan.hooks.startContainer, plan.state);
-    const p = plan.process;
     applyStartAttrs(plan);
-    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before
-    // the capabilities go. With it, load as late as possible (runc's order).
-    if (plan.seccomp && !p.noNewPrivileges) applySeccomp(plan.seccomp, plan.state);
-    dropBounding(p.capabilities, p.lastCap);
-    setCredentials(p, plan.userns);
-    applyCapSets(p.capabilities);
-    enterCwd(p.cwd);
-    start.send({ type: 'exec' });
-    prepareExecFds(plan.preservedFds);
-    if (p.noNewPrivileges) libc.prctl(PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0, 'prctl(PR_SET_NO_NEW_PRIVS)');
-    if (plan.seccomp && p.noNewPrivileges) applySeccomp(plan.seccomp, plan.state);
-    libc.execve(file, p.args, p.env);
+    finalizeAndExec({
+      process: plan.process,
+      seccomp: plan.seccomp,
+      userns: plan.userns,
+      preservedFds: plan.preservedFds,
+      state: plan.state,
+      file,
+      beforeExec: () => start.send({ type: 'exec' }),
+    });
   } catch (e) {
     report(start, e);
     process.exit(1);

@@ -94,6 +94,19 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.equal(rt.run(['delete', id]).code, 0);
   });
 
+  t.test('run whose start fails (startContainer hook) leaves nothing behind', async (t) => {
+    const id = uniqueId('run-fail-start');
+    const bundle = makeBundle({ args: ['sleep', '30'], mutate: (c) => {
+      c.hooks = { startContainer: [{ path: '/bin/false' }] };
+    } });
+    const r = rt.run(['run', '--bundle', bundle, id]);
+    t.equal(r.code, 1);
+    t.match(r.stderr, /startContainer hook #0/);
+    t.equal(fs.existsSync(path.join(rt.root, id)), false, 'no state dir');
+    t.same(findCgroups(id), [], 'no cgroup');
+    t.same(findProcesses(id), [], 'no process');
+  });
+
   t.test('a hook timeout kills the hook\'s whole process tree', async (t) => {
     const id = uniqueId('timeout');
     const marker = `98${process.pid}`; // a unique sleep duration marks the hook's processes
