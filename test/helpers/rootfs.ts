@@ -20,6 +20,7 @@ export function haveBusybox(): boolean {
 
 /** Make a minimal busybox rootfs under `dir` (bin/, etc/, proc/, dev/, ...). */
 export function makeBusyboxRootfs(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
   fs.chmodSync(dir, 0o755);
   for (const d of ['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root', 'usr/bin', 'usr/sbin', 'var', 'run']) {
     fs.mkdirSync(path.join(dir, d), { recursive: true });
