@@ -53,6 +53,7 @@ async function createOptions(inv: Invocation) {
     consoleFd,
     pidFile: inv.flags['pid-file'] as string | undefined,
     noPivot: inv.flags['no-pivot'] === true,
+    noNewKeyring: inv.flags['no-new-keyring'] === true,
     preserveFds: extraFds(inv.flags),
     listenFds: process.env.LISTEN_FDS ? Number(process.env.LISTEN_FDS) : 0,
   };

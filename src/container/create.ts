@@ -34,6 +34,8 @@ export interface CreateOptions {
   consoleFd?: number;
   pidFile?: string;
   noPivot?: boolean;
+  /** Do not give the container a session keyring of its own. */
+  noNewKeyring?: boolean;
   /** Extra fds passed at 3, 4, …: LISTEN_FDS + --preserve-fds. */
   preserveFds?: number;
   /** Of the preserved fds, how many came from LISTEN_FDS (socket activation). */
@@ -228,6 +230,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       bundle,
       stateDir: dir,
       noPivot: opts.noPivot === true,
+      noNewKeyring: opts.noNewKeyring === true,
       preservedFds: preserved,
       consoleFd: opts.consoleFd === undefined ? undefined : syncFdInChild + 2,
       containerPid: ns.pidns && !spec.linux?.namespaces?.find((n) => n.type === 'pid')?.path ? 1 : pid,

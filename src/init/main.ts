@@ -22,6 +22,7 @@ import { signalNumber } from '../linux/signals.js';
 import { enterRootfs, finishRootfs, prepareRootfs } from '../linux/rootfs/setup.js';
 import { Channel } from '../protocol/channel.js';
 import { setupConsole } from './console.js';
+import { joinSessionKeyring } from '../linux/keyring.js';
 import { finalizeAndExec } from './finalize.js';
 import type { InitPlan } from './plan.js';
 import { lookPath, setHostnames, setRlimits, withHome } from './process.js';
@@ -48,6 +49,7 @@ async function create(plan: InitPlan, chan: Channel): Promise<string> {
   enterRootfs(plan.rootfs);
   finishRootfs(plan.rootfs);
   setHostnames(plan);
+  if (plan.newKeyring) joinSessionKeyring(plan.id);
   applySysctl(plan);
   if (plan.process.terminal) {
     if (plan.consoleFd === undefined) throw new RuntsError('process.terminal is true but no console socket was given');

@@ -69,6 +69,8 @@ export interface InitPlan {
   consoleFd?: number;
   /** The container has its own user namespace. */
   userns: boolean;
+  /** Join a new session keyring named after the container (not with --no-new-keyring). */
+  newKeyring: boolean;
   seccomp?: SeccompPlan;
   /** linux.sysctl, written through the trusted procfs handle after pivot_root. */
   sysctl?: SysctlWrite[];
@@ -83,6 +85,7 @@ export interface PlanContext {
   bundle: string;
   stateDir: string;
   noPivot: boolean;
+  noNewKeyring?: boolean;
   preservedFds: number;
   consoleFd?: number;
   /** pid of the init as seen inside the container (1 with a new pid ns). */
@@ -176,6 +179,7 @@ export function buildInitPlan(spec: Spec, ctx: PlanContext): InitPlan {
     preservedFds: ctx.preservedFds,
     consoleFd: ctx.consoleFd,
     userns,
+    newKeyring: ctx.noNewKeyring !== true,
     seccomp: planSeccomp(spec, ctx.warn ?? (() => {}), { allowNotify: true }),
     sysctl: planSysctls(spec),
     personality: planPersonality(spec),

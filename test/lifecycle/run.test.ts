@@ -111,6 +111,17 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.match(sh('grep NoNewPrivs /proc/self/status', (c) => { c.process.noNewPrivileges = false; }).stdout, /NoNewPrivs:\s+0/);
   });
 
+  t.test('a session keyring of its own, unless --no-new-keyring', async (t) => {
+    const r = sh('grep -c "keyring   run-" /proc/keys; readlink /proc/self/ns/user');
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, new RegExp(`keyring\\s+${r.id}: empty|^1$`, 'm'), 'the container joined a keyring named after its id');
+    const id = uniqueId('nokey');
+    const bundle = makeBundle({ args: ['sh', '-c', 'grep -c "keyring   nokey-" /proc/keys || true'] });
+    const n = rt.run(['run', '--no-new-keyring', '--bundle', bundle, id]);
+    t.equal(n.code, 0, n.stderr);
+    t.equal(n.stdout.trim(), '0', 'no keyring of its own with --no-new-keyring');
+  });
+
   t.test('run removes the container afterwards, --keep keeps it', async (t) => {
     const r = sh('true');
     t.equal(r.code, 0);
