@@ -150,6 +150,11 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const bundle = path.resolve(opts.bundle);
   const spec = loadConfig(bundle);
   logDebug(`create: config validated at ${performance.now().toFixed(1)} ms`);
+  // Fields runts cannot honour yet are refused, never silently ignored.
+  if (spec.linux?.intelRdt) throw new RuntsError('config.json /linux/intelRdt: Intel RDT is not supported by runts', { pointer: '/linux/intelRdt' });
+  if (spec.linux?.netDevices && Object.keys(spec.linux.netDevices).length > 0) {
+    throw new RuntsError('config.json /linux/netDevices: moving network devices into the container is not supported by runts yet', { pointer: '/linux/netDevices' });
+  }
   const p = spec.process!;
   if (opts.listenFds) p.env = [...(p.env ?? []), `LISTEN_FDS=${opts.listenFds}`, 'LISTEN_PID=1'];
   if (opts.consoleOnlyIfTerminal && !p.terminal) opts = { ...opts, consoleFd: undefined };

@@ -29,6 +29,19 @@ export interface FinalizeOptions {
   beforeExec?: () => void;
 }
 
+/**
+ * node ignores SIGPIPE and SIGXFSZ, and an ignored disposition survives
+ * execve: give the user program default dispositions for every signal (as
+ * runc does). Caught signals are reset by execve itself.
+ */
+export function resetSignals(): void {
+  const signal = libc.bindLibc('void *signal(int sig, void *handler)');
+  for (let sig = 1; sig <= 64; sig++) {
+    if (sig === 9 || sig === 19 || sig === 32 || sig === 33) continue; // SIGKILL, SIGSTOP, glibc-internal RT signals
+    signal(sig, null);
+  }
+}
+
 export function finalizeAndExec(o: FinalizeOptions): never {
   const p = o.process;
   if (o.seccomp && !p.noNewPrivileges) loadSeccompPlan(o.seccomp, o.state);
@@ -37,6 +50,7 @@ export function finalizeAndExec(o: FinalizeOptions): never {
   applyCapSets(p.capabilities);
   enterCwd(p.cwd);
   o.beforeExec?.();
+  resetSignals();
   prepareExecFds(o.preservedFds);
   if (p.noNewPrivileges) libc.prctl(PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0, 'prctl(PR_SET_NO_NEW_PRIVS)');
   if (o.seccomp && p.noNewPrivileges) loadSeccompPlan(o.seccomp, o.state);
