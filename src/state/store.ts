@@ -19,6 +19,7 @@ import { LOCK, O } from '../linux/libc.js';
 import type { CgroupRecord } from '../cgroups/manager.js';
 
 export const DEFAULT_ROOT = '/run/runts';
+const CONTAINER_ID = /^[A-Za-z0-9_+-][A-Za-z0-9_+.-]*$/;
 
 export interface ContainerRecord {
   id: string;
@@ -51,7 +52,11 @@ export class Lock {
 export class Store {
   constructor(readonly root: string) {}
 
+  /** Every command reaches a container only through here: ids are checked (no `/`, `..`). */
   dir(id: string): string {
+    if (!CONTAINER_ID.test(id) || id.length > 1024) {
+      throw new RuntsError(`invalid container id ${JSON.stringify(id)}: must match [A-Za-z0-9_+-][A-Za-z0-9_+.-]* (max 1024)`, { op: 'lookup' });
+    }
     return path.join(this.root, id);
   }
 

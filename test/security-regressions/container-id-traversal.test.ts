@@ -30,12 +30,11 @@ function tests(): void {
   check('create refuses ids with path syntax; nothing is created outside --root', [], async (t) => {
     const b = makeBundle({ args: ['true'] });
     const parent = path.dirname(rt.root);
-    const before = fs.readdirSync(parent).sort();
     const name = `escape-${process.pid}`;
     for (const id of [`../${name}`, `a/../../${name}`, `/tmp/${name}`, '..', '.', 'a/b', '-dash', ' space', 'x'.repeat(5000)]) {
       t.not(rt.run(['create', '--bundle', b.dir, id]).code, 0, `create ${id.length > 40 ? `${id.slice(0, 10)}...(${id.length})` : JSON.stringify(id)}: refused`);
     }
-    t.same(fs.readdirSync(parent).sort(), before, 'nothing was created next to --root');
+    t.same(fs.readdirSync(parent).filter((n) => n.includes(name)), [], 'nothing was created next to --root');
     t.notOk(fs.existsSync(`/tmp/${name}`), 'nothing was created at the absolute path');
     t.same(fs.readdirSync(rt.root).filter((n) => !n.startsWith('.')), [], 'nothing under --root');
     t.same(findCgroups(name), [], 'no cgroup');
