@@ -131,7 +131,7 @@ function tests(): void {
     t.equal(r.code, 0, `kill --signal KILL ${id}: ${r.stderr.trim()}`);
     t.ok(r.code === 0 && rt.waitStopped(id), 'the container stopped');
     rt.run(['delete', '--force', id]);
-  }, { todo: 'runts (like runc) only takes the signal as a positional argument: `runts kill --signal KILL ID` fails with "flag provided but not defined: --signal"' });
+  });
 
   check('without a terminal, stdin/stdout/stderr are passed to the container untouched', [
     'command-line-interface.md#create/4', 'command-line-interface.md#create/5', 'command-line-interface.md#create/6',

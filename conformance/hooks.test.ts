@@ -214,7 +214,7 @@ function tests(): void {
       t.ok(fs.existsSync(path.join(log, 'poststop.log')), `poststop hooks ran after the ${phase} failure (lifecycle steps 12-13)`);
       fs.rmSync(log, { recursive: true, force: true });
     }
-  }, { todo: 'runts bug: when a prestart/createRuntime/createContainer hook fails, runts destroys the container but does not run the poststop hooks (runc does)' });
+  });
 
   check('a failing startContainer hook: start fails, the user program does not run, the container stops', ['runtime.md#lifecycle/12'], async (t) => {
     const log = tmpdir('conf-hooks-');

@@ -121,7 +121,7 @@ function tests(): void {
   check('kill --all of an unknown container fails', ['runtime.md#kill/2'], async (t) => {
     const r = rt.run(['kill', '--all', 'no-such-container', 'KILL']);
     t.not(r.code, 0, 'kill --all no-such-container exits non-zero');
-  }, { todo: 'runts bug: `runts kill --all no-such-container KILL` exits 0 (runc: "container does not exist", exit 1)' });
+  });
 
   check('ids are unique: a second create with the same id fails and leaves the first alone', ['runtime.md#state/3', 'runtime.md#create/2', 'runtime.md#errors/1'], async (t) => {
     const id = uniqueId('dup');

@@ -8,13 +8,22 @@
  * written down in docs/protocol.md.
  *
  * Usage:
- *   nsboot -s SYNCFD [-n CLONEFLAGS] [-j NS=PATH]... [-u] [-e K=V]... -- EXE ARG0 ARGS...
+ *   nsboot -s SYNCFD [-c] [-n CLONEFLAGS] [-j NS=PATH]... [-u] [-t CLOCK=S.N]... [-e K=V]... -- EXE ARG0 ARGS...
  *
  *   -s FD        the sync socket shared with the CLI (messages are JSON lines)
  *   -n FLAGS     CLONE_NEW* flags (hex) of the namespaces to create
  *   -j NS=PATH   join the namespace at PATH (NS: user mnt pid net ipc uts cgroup time)
+ *   -c           before anything else, ask the CLI to put this process in the
+ *                container's cgroups and wait for its reply: the init is born
+ *                in them (limits apply from its first instruction) and a new
+ *                cgroup namespace, unshared later, is rooted at them
  *   -u           a new user namespace is created: ask the CLI to write the
  *                uid/gid maps, then become uid/gid 0 in it
+ *   -t CLOCK=S N offsets of a new time namespace (CLOCK: monotonic or
+ *                boottime; S seconds, N nanoseconds, as one argument
+ *                "monotonic=5 0"), written to /proc/self/timens_offsets
+ *                after unshare and before the fork (the only moment the
+ *                kernel allows it)
  *   -e K=V       environment of the init stage (nothing else is inherited)
  *   EXE          executed from a read-only, detached view of itself
  *                (open_tree + mount_setattr + execveat), so that no container
@@ -22,8 +31,8 @@
  *                through /proc/<pid>/exe (CVE-2019-5736).
  *
  * Flow: open EXE read-only view and the namespace paths (host mount ns) ->
- * setns(user) -> setns(others) -> unshare(user) + map handshake ->
- * unshare(others) -> fork (the child is in the new pid/time ns) ->
+ * [cgroup handshake] -> setns(user) -> setns(others) -> unshare(user) + map handshake ->
+ * unshare(others) -> [time offsets] -> fork (the child is in the new pid/time ns) ->
  * parent: send {"type":"pid"} and exit; child: execveat(EXE).
  *
  * Every error goes to the sync socket as {"type":"error",...} with the
@@ -51,6 +60,7 @@
 
 #define MAX_JOIN 8
 #define MAX_ENV 64
+#define MAX_TIME 4
 
 static int sync_fd = -1;
 
@@ -82,6 +92,8 @@ static const char *errno_name(int e)
 	case ELOOP: return "ELOOP";
 	case EUSERS: return "EUSERS";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EPROTO: return "EPROTO";
+	case ERANGE: return "ERANGE";
 	default: return NULL;
 	}
 }
@@ -207,11 +219,31 @@ static int readonly_view(const char *path)
 	return fd;
 }
 
+/* "monotonic=5 0" -> "monotonic 5 0\n", one write per clock (the kernel
+ * parses one line per write, and only before any process entered the ns). */
+static void write_time_offsets(const char **offsets, int n)
+{
+	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("open", "/proc/self/timens_offsets", errno);
+	for (int i = 0; i < n; i++) {
+		char buf[128];
+		const char *eq = strchr(offsets[i], '=');
+		int len = snprintf(buf, sizeof buf, "%.*s %s\n", (int)(eq - offsets[i]), offsets[i], eq + 1);
+		if (len <= 0 || (size_t)len >= sizeof buf)
+			usage(offsets[i]);
+		if (write(fd, buf, (size_t)len) != len)
+			fail("write /proc/self/timens_offsets", offsets[i], errno);
+	}
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct join joins[MAX_JOIN];
 	char *envp[MAX_ENV + 1];
-	int njoin = 0, nenv = 0, want_maps = 0, i;
+	const char *offsets[MAX_TIME];
+	int njoin = 0, nenv = 0, noff = 0, want_maps = 0, want_cgroup = 0, i;
 	unsigned long clone_flags = 0;
 	char **exe_argv = NULL;
 	int exe_fd;
@@ -231,6 +263,10 @@ int main(int argc, char **argv)
 			usage(a);
 		if (a[1] == 'u') {
 			want_maps = 1;
+			continue;
+		}
+		if (a[1] == 'c') {
+			want_cgroup = 1;
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -258,6 +294,11 @@ int main(int argc, char **argv)
 			njoin++;
 			break;
 		}
+		case 't':
+			if (noff >= MAX_TIME || !strchr(v, '='))
+				usage(v);
+			offsets[noff++] = v;
+			break;
 		case 'e':
 			if (nenv >= MAX_ENV)
 				usage(v);
@@ -280,6 +321,13 @@ int main(int argc, char **argv)
 		joins[i].fd = open(joins[i].path, O_RDONLY | O_CLOEXEC);
 		if (joins[i].fd < 0)
 			fail("open namespace", joins[i].path, errno);
+	}
+
+	if (want_cgroup) {
+		send_msg("{\"type\":\"cgroup\"}\n");
+		read_reply(line, sizeof line);
+		if (strncmp(line, "{\"type\":\"ok\"", 12) != 0)
+			fail("cgroup handshake", line, EPROTO);
 	}
 
 	/* Join: the user namespace first, so the others are joined with its rights. */
@@ -308,6 +356,8 @@ int main(int argc, char **argv)
 	}
 	if (unshare((int)(clone_flags & ~(unsigned long)CLONE_NEWUSER)) < 0)
 		fail("unshare", "namespaces", errno);
+	if (noff > 0)
+		write_time_offsets(offsets, noff);
 
 	/* unshare(CLONE_NEWPID/NEWTIME) applies to children only: fork once. */
 	child = fork();

@@ -88,7 +88,11 @@ export const HANDLERS: Record<string, (inv: Invocation) => Promise<number>> = {
   async kill(inv) {
     const { killContainer } = await import('../container/kill.js');
     const { parseSignal } = await import('../linux/signals.js');
-    killContainer(store(inv), inv.args[0]!, parseSignal(inv.args[1] ?? 'SIGTERM'), inv.flags.all === true);
+    const flag = inv.flags.signal as string | undefined;
+    if (flag !== undefined && inv.args[1] !== undefined && parseSignal(flag) !== parseSignal(inv.args[1])) {
+      throw new RuntsError(`kill: --signal ${flag} and the signal argument ${inv.args[1]} disagree`, { op: 'kill' });
+    }
+    killContainer(store(inv), inv.args[0]!, parseSignal(flag ?? inv.args[1] ?? 'SIGTERM'), inv.flags.all === true);
     return 0;
   },
 

@@ -69,7 +69,10 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'state', describe: 'output the state of a container', positionals: '<container-id>', minArgs: 1, maxArgs: 1, flags: [] },
   {
     name: 'kill', describe: 'kill sends the specified signal (default: SIGTERM) to the container\'s init process', positionals: '<container-id> [signal]', minArgs: 1, maxArgs: 2,
-    flags: [{ name: 'all', aliases: ['a'], type: 'boolean', describe: 'send the specified signal to all processes inside the container' }],
+    flags: [
+      { name: 'all', aliases: ['a'], type: 'boolean', describe: 'send the specified signal to all processes inside the container' },
+      { name: 'signal', aliases: ['s'], type: 'string', describe: 'the signal to send (the OCI CLI spec\'s form; same as the [signal] argument)' },
+    ],
   },
   {
     name: 'delete', describe: 'delete any resources held by the container often used with detached container', positionals: '<container-id>', minArgs: 1, maxArgs: 1,

@@ -12,10 +12,10 @@ import * as path from 'node:path';
 import { DEFAULT_ALLOWED_DEVICES } from '../cgroups/devices.js';
 import { detectCgroups } from '../cgroups/detect.js';
 import { cgroupManager, type CgroupManager, type CgroupRecord } from '../cgroups/manager.js';
-import { RuntsError } from '../common/errors.js';
+import { describeError, RuntsError } from '../common/errors.js';
 import { logDebug, logWarning } from '../common/log.js';
 import { initPath, nsbootPath } from '../common/paths.js';
-import { runHooks } from '../hooks/run.js';
+import { runHooks, runHooksCollectingErrors } from '../hooks/run.js';
 import { buildInitPlan } from '../init/plan.js';
 import * as libc from '../linux/libc.js';
 import { SOCK } from '../linux/libc.js';
@@ -55,7 +55,8 @@ const STEP_TIMEOUT_MS = 60_000;
 function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boolean; pidns: boolean } {
   const namespaces = spec.linux?.namespaces ?? [];
   let flags = 0;
-  const args: string[] = ['-s', String(syncFd)];
+  // -c: nsboot waits until the CLI has put it in the container's cgroups
+  const args: string[] = ['-s', String(syncFd), '-c'];
   let userns = false;
   for (const ns of namespaces) {
     const kind = NAMESPACES.find((k) => k.type === ns.type);
@@ -75,6 +76,8 @@ function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boole
   }
   args.push('-n', (flags >>> 0).toString(16));
   if (userns) args.push('-u');
+  // validated (src/spec/semantic.ts): only with a new time namespace
+  for (const [clock, o] of Object.entries(spec.linux?.timeOffsets ?? {})) args.push('-t', `${clock}=${o.secs ?? 0} ${o.nanosecs ?? 0}`);
   const pidns = namespaces.some((n) => n.type === 'pid');
   return { args, userns, pidns };
 }
@@ -205,23 +208,31 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     const args = [...ns.args, ...env.flatMap((e) => ['-e', e]), '--', process.execPath, 'node', initPath()];
     child = spawn(nsbootPath(), args, { stdio, env: {} });
     child.on('error', () => { /* reported through the sync socket's EOF */ });
+    // nsboot sits in the container's cgroups: reap it before returning, or its
+    // zombie (re-parented to an init that may not reap) counts in pids.current
+    const nsbootGone = new Promise<void>((res) => { child!.once('exit', () => res()); });
     libc.close(theirs);
     libc.close(listenFd);
     fds.length = 0;
     fds.push(mine);
     const chan = new Channel(mine, 'the container init');
 
+    // nsboot joins the cgroups before it unshares anything: the init is born
+    // in them, and a new cgroup namespace is rooted at the container's cgroup.
+    chan.expect('cgroup', STEP_TIMEOUT_MS);
+    cg.apply(child.pid!);
+    chan.send({ type: 'ok' });
     if (ns.userns) {
       chan.expect('userns', STEP_TIMEOUT_MS);
       writeIdMaps(child.pid!, spec);
       chan.send({ type: 'ok' });
     }
     const pid = chan.expect('pid', STEP_TIMEOUT_MS).pid;
+    await nsbootGone;
     logDebug(`create: init pid ${pid} at ${performance.now().toFixed(1)} ms`);
     const st = procStat(pid);
     rec.init = { pid, startTime: st?.startTime ?? '' };
     store.write(rec);
-    cg.apply(pid);
     if (p.oomScoreAdj !== undefined) {
       try {
         fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(p.oomScoreAdj));
@@ -262,6 +273,15 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     for (const fd of fds) libc.close(fd);
     undo(store, rec, cg, child);
     lock.release();
+    // runtime.md lifecycle: a failing prestart/createRuntime/createContainer
+    // hook stops the container and the lifecycle continues at delete (done
+    // above) and the poststop hooks, whose failures are only warnings.
+    if (e instanceof RuntsError && CREATE_HOOKS.has(e.op ?? '')) {
+      const errs = await runHooksCollectingErrors('poststop', spec.hooks?.poststop, { ...hostState(rec, 'stopped'), pid: undefined });
+      for (const err of errs) logWarning(describeError(err));
+    }
     throw e;
   }
 }
+
+const CREATE_HOOKS = new Set(['prestart', 'createRuntime', 'createContainer']);

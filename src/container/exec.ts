@@ -100,13 +100,16 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     stdio.push(theirs, mntns, root);
     if (consoleFd !== undefined) stdio.push(consoleFd);
     const args = [
-      '-s', String(syncIdx), '-n', '0', ...joins,
+      '-s', String(syncIdx), '-c', '-n', '0', ...joins,
       '-e', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '-e', `_RUNTS_SYNC_FD=${syncIdx}`,
       '-e', `_RUNTS_MNTNS_FD=${syncIdx + 1}`, '-e', `_RUNTS_ROOT_FD=${syncIdx + 2}`,
       '--', process.execPath, 'node', execInitPath(),
     ];
     child = spawn(nsbootPath(), args, { stdio, env: {} });
     child.on('error', () => { /* reported through the sync socket's EOF */ });
+    // nsboot sits in the container's cgroups: reap it before returning, or its
+    // zombie (re-parented to an init that may not reap) counts in pids.current
+    const nsbootGone = new Promise<void>((res) => { child!.once('exit', () => res()); });
     libc.close(theirs);
     libc.close(mntns);
     libc.close(root);
@@ -114,11 +117,16 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     fds.length = 0;
     fds.push(mine);
     const chan = new Channel(mine, 'the exec process');
-    const pid = chan.expect('pid', 60_000).pid;
+    // nsboot joins the container's cgroups before anything else: the new
+    // process is born in them (pids limits count it from the start)
+    chan.expect('cgroup', 60_000);
     if (rec.cgroup) {
-      if (o.cgroup) joinSubCgroup(rec.cgroup.paths, o.cgroup, pid);
-      else cgroupManagerFromRecord(rec.cgroup).apply(pid);
+      if (o.cgroup) joinSubCgroup(rec.cgroup.paths, o.cgroup, child.pid!);
+      else cgroupManagerFromRecord(rec.cgroup).apply(child.pid!);
     }
+    chan.send({ type: 'ok' });
+    const pid = chan.expect('pid', 60_000).pid;
+    await nsbootGone;
     const plan = buildExecPlan(spec, proc, {
       preservedFds: o.preserveFds,
       consoleFd: consoleFd === undefined ? undefined : syncIdx + 3,

@@ -41,9 +41,8 @@ function signalAll(rec: ContainerRecord, sig: number, paused: boolean): void {
 }
 
 export function killContainer(store: Store, id: string, sig: number, all: boolean): void {
-  // runc: with --all, no error when the container is stopped or does not exist.
-  const rec = all ? store.read(id) : store.mustRead(id);
-  if (!rec) return;
+  // runc: with --all, no error when the container is stopped; an unknown id is an error.
+  const rec = store.mustRead(id);
   const status = deriveStatus(store, rec);
   if (status === 'stopped' && !all) throw new RuntsError(`cannot kill container "${id}": container not running`, { op: 'kill' });
   if (status === 'creating') throw new RuntsError(`cannot kill container "${id}": it is still being created`, { op: 'kill' });

@@ -228,7 +228,9 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     const again = rt.run(['kill', '--all', a.id, '9']);
     t.equal(again.code, 0, 'kill --all of a stopped container is not an error (runc)');
     t.equal(rt.run(['delete', a.id]).code, 0);
-    t.equal(rt.run(['kill', '--all', a.id, '9']).code, 0, 'nor of one that does not exist (runc)');
+    const gone = rt.run(['kill', '--all', a.id, '9']);
+    t.equal(gone.code, 1, 'kill --all of a container that does not exist is (runc 1.1: "container does not exist")');
+    t.match(gone.stderr, /does not exist/, 'with the words containerd\'s shim maps to "not found"');
     t.equal(rt.run(['kill', a.id, '9']).code, 1, 'without --all it is');
 
     // runc ≥ 1.2: plain SIGKILL to a container without its own pid namespace kills the whole cgroup.
