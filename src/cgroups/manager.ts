@@ -107,14 +107,31 @@ class Manager implements CgroupManager {
   // ------------------------------------------------------------------ create
 
   create(persist?: (rec: CgroupRecord) => void): void {
+    // A concurrent delete may remove an empty shared parent (the default
+    // /runts) between our check and our mkdir: look again and retry.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.createOnce(persist);
+        break;
+      } catch (e) {
+        if (attempt >= 5 || (e as RuntsError).errno !== 'ENOENT') throw e;
+      }
+    }
+    const cpuset = this.record.paths.cpuset;
+    if (cpuset && this.record.mode !== 'v2') initCpuset(cpuset);
+    if (this.record.mode === 'v2' && this.v2dir) enableControllers(this.v2dir, this.record.v2Mount);
+  }
+
+  private createOnce(persist?: (rec: CgroupRecord) => void): void {
     const missing: string[] = [];
     for (const leaf of this.dirs()) {
       const chain: string[] = [];
       for (let d = leaf; d !== '/' && !exists(d); d = parentDir(d)) chain.unshift(d);
-      for (const d of chain) if (!missing.includes(d) && !this.record.created.includes(d)) missing.push(d);
+      for (const d of chain) if (!missing.includes(d)) missing.push(d);
     }
-    if (missing.length) {
-      this.record.created.push(...missing);
+    const fresh = missing.filter((d) => !this.record.created.includes(d));
+    if (fresh.length) {
+      this.record.created.push(...fresh);
       persist?.(this.record);
     }
     for (const d of missing) {
@@ -124,9 +141,6 @@ class Manager implements CgroupManager {
       }
     }
     if (missing.length && persist) persist(this.record);
-    const cpuset = this.record.paths.cpuset;
-    if (cpuset && this.record.mode !== 'v2') initCpuset(cpuset);
-    if (this.record.mode === 'v2' && this.v2dir) enableControllers(this.v2dir, this.record.v2Mount);
   }
 
   // ------------------------------------------------------------------- apply
