@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BUSYBOX, makeBusyboxRootfs, sharedRootfs } from '../../test/helpers/rootfs.js';
+import { cleanEnv, runWithFiles, type Result, type RunFilesOpts } from '../../test/helpers/run-files.js';
 
 export const RUNTS = path.resolve(__dirname, '../../dist/runts.cjs');
 export const RUNTIME = process.env.CONFORMANCE_RUNTIME ? path.resolve(process.env.CONFORMANCE_RUNTIME) : RUNTS;
@@ -23,16 +24,7 @@ export function cannotRun(): string | false {
   return false;
 }
 
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.NODE_EXTRA_CA_CERTS;
-  delete env.NODE_OPTIONS;
-  delete env.LISTEN_FDS;
-  delete env.LISTEN_PID;
-  Object.assign(env, extra);
-  for (const k of Object.keys(extra)) if (extra[k] === '') delete env[k];
-  return env;
-}
+export { cleanEnv };
 
 export function tmpdir(prefix = 'conf-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -61,15 +53,9 @@ export function processGone(pid: number): boolean {
   }
 }
 
-export interface Result { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+export type { Result };
 
-export interface RunOpts {
-  /** 'ignore' (default: /dev/null), a file path whose contents become stdin, or an open fd. */
-  stdin?: 'ignore' | { file: string } | { fd: number };
-  env?: Record<string, string>;
-  timeoutMs?: number;
-  /** fds given to the runtime at 3, 4, ... */
-  extraFds?: number[];
+export interface RunOpts extends RunFilesOpts {
   /** Run the runtime through this executable (e.g. a node binary) instead of directly. */
   via?: string;
   /** A command that execs its arguments ("$@"): runs before the runtime, e.g. to change an inherited attribute. */
@@ -98,31 +84,8 @@ export class Runtime {
    * created here inherits them and may outlive the command).
    */
   run(args: string[], opts: RunOpts = {}): Result {
-    const dir = tmpdir('conf-out-');
-    const outFd = fs.openSync(path.join(dir, 'out'), 'w+');
-    const errFd = fs.openSync(path.join(dir, 'err'), 'w+');
-    let inFd: number | 'ignore' = 'ignore';
-    let closeIn = false;
-    if (opts.stdin && typeof opts.stdin === 'object') {
-      if ('fd' in opts.stdin) inFd = opts.stdin.fd;
-      else { inFd = fs.openSync(opts.stdin.file, 'r'); closeIn = true; }
-    }
-    try {
-      const { file, args: argv } = this.argv(args, opts);
-      const stdio: StdioOptions = [inFd, outFd, errFd, ...(opts.extraFds ?? [])];
-      const r = spawnSync(file, argv, { stdio, timeout: opts.timeoutMs ?? 60_000, env: cleanEnv(opts.env) });
-      return {
-        code: r.status,
-        signal: r.signal,
-        stdout: fs.readFileSync(path.join(dir, 'out'), 'utf8'),
-        stderr: fs.readFileSync(path.join(dir, 'err'), 'utf8'),
-      };
-    } finally {
-      fs.closeSync(outFd);
-      fs.closeSync(errFd);
-      if (closeIn) fs.closeSync(inFd as number);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const { file, args: argv } = this.argv(args, opts);
+    return runWithFiles(file, argv, opts);
   }
 
   /** Start the runtime without waiting. */

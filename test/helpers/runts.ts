@@ -3,21 +3,14 @@
  * a private --root per test file, and check that nothing is left behind.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sharedRootfs, tmpdir } from './rootfs.js';
+import { cleanEnv, runWithFiles, type Result, type RunFilesOpts } from './run-files.js';
 
 export const RUNTS = path.resolve(__dirname, '../../dist/runts.cjs');
 
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
-  delete env.NODE_EXTRA_CA_CERTS;
-  delete env.NODE_OPTIONS;
-  return env;
-}
-
-export interface Result { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+export { cleanEnv, type Result } from './run-files.js';
 
 export class Runts {
   readonly root: string;
@@ -29,27 +22,8 @@ export class Runts {
    * Run runts to completion. Output is captured through temp files, not pipes:
    * a container created here inherits runts's stdio and may outlive it.
    */
-  run(args: string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): Result {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-out-'));
-    const outFd = fs.openSync(path.join(dir, 'out'), 'w+');
-    const errFd = fs.openSync(path.join(dir, 'err'), 'w+');
-    try {
-      const r = spawnSync(RUNTS, ['--root', this.root, ...args], {
-        stdio: ['ignore', outFd, errFd],
-        timeout: opts.timeoutMs ?? 60_000,
-        env: cleanEnv(opts.env),
-      });
-      return {
-        code: r.status,
-        signal: r.signal,
-        stdout: fs.readFileSync(path.join(dir, 'out'), 'utf8'),
-        stderr: fs.readFileSync(path.join(dir, 'err'), 'utf8'),
-      };
-    } finally {
-      fs.closeSync(outFd);
-      fs.closeSync(errFd);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+  run(args: string[], opts: RunFilesOpts = {}): Result {
+    return runWithFiles(RUNTS, ['--root', this.root, ...args], opts);
   }
 
   /** Start runts without waiting (for commands that block: run, create with a console socket). */
