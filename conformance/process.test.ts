@@ -152,7 +152,7 @@ function tests(): void {
       t.ok(r.report.complete, 'the process ran');
       compareCapabilities(t, r.report, r.bundle.config);
     } else t.comment('the runtime refused the container (allowed: "SHOULD NOT fail")');
-  }, { todo: 'runts bug: a capability outside the runtime\'s own bounding set (CAP_SYS_RESOURCE on this machine) makes start fail with "capset: EPERM (operation not permitted)", which does not say which capability; config.md wants it logged as a warning (and SHOULD NOT fail)' });
+  });
 
   check('ambient capabilities that cannot be raised are a warning (runts spec config runs as is)', ['config.md#linux-process/1'], async (t) => {
     const dir = fs.mkdtempSync('/tmp/conf-spec-');

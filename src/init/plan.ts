@@ -4,7 +4,7 @@
  * socket as JSON, so it is plain data.
  */
 import { RuntsError } from '../common/errors.js';
-import { type CapSets, lastCap, resolveCapabilities } from '../linux/capabilities.js';
+import { type CapSets, grantableCapabilities, lastCap, resolveCapabilities } from '../linux/capabilities.js';
 import { compileSeccomp } from '../linux/seccomp/compile.js';
 import { planRootfs, type RootfsPlan } from '../linux/rootfs/plan.js';
 import { RLIMITS } from '../spec/rlimits.js';
@@ -144,7 +144,8 @@ export function planProcess(spec: Spec, warn: (msg: string) => void = () => {}, 
     terminal: p.terminal === true,
     consoleSize: p.consoleSize,
     noNewPrivileges: p.noNewPrivileges === true,
-    capabilities: resolveCapabilities(p.capabilities, lastCap(), warn),
+    // Capabilities outside the init's bounding set are left out with a warning (config.md: SHOULD NOT fail).
+    capabilities: resolveCapabilities(p.capabilities, lastCap(), warn, { grantable: grantableCapabilities(spec.linux?.namespaces) }),
     lastCap: lastCap(),
     oomScoreAdj: p.oomScoreAdj,
     scheduler: planScheduler(p),

@@ -4,13 +4,18 @@
  * users, inheritable stays empty unless asked, ambient capabilities work for
  * a non-root user, no_new_privs and the seccomp mode are as configured, and
  * bad values give specific errors without leaving anything behind.
+ * Capabilities outside the runtime's own bounding set (CAP_SYS_RESOURCE on
+ * this machine) are left out with one warning and the container starts
+ * (config.md "Linux process": SHOULD log a warning and not fail).
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import t from 'tap';
-import { capabilityNumber } from '../../src/linux/capability-names.js';
-import { resolveCapabilities } from '../../src/linux/capabilities.js';
+import { CAPABILITIES, capabilityNumber } from '../../src/linux/capability-names.js';
+import { grantableCapabilities, ownCapabilitySet, resolveCapabilities } from '../../src/linux/capabilities.js';
 import { haveBusybox } from '../helpers/rootfs.js';
-import { Runts } from '../helpers/runts.js';
+import { makeBundle, Runts } from '../helpers/runts.js';
 import { assertNothingLeft, runSh, type Cfg } from './helpers.js';
 
 /** The /proc/PID/status hex mask of a list of capability names. */
@@ -31,6 +36,7 @@ function parseStatus(text: string): Caps {
   return out as unknown as Caps;
 }
 
+const ROOT = path.resolve(__dirname, '../..');
 const LAST_CAP = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
 
 if (process.getuid?.() !== 0 || !haveBusybox()) {
@@ -121,6 +127,98 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.equal(warnings.length, 2);
     t.match(warnings[0], /CAP_CHECKPOINT_RESTORE is not known to this kernel \(cap_last_cap=38\): ignored in the bounding set/);
     t.ok(LAST_CAP >= 0);
+  });
+
+  t.test('capabilities outside a given grantable set: dropped from every set, one warning', async (t) => {
+    const warnings: string[] = [];
+    const all = ['CAP_CHOWN', 'CAP_KILL', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME'];
+    const grantable = [0, 5, 8, 21]; // CAP_CHOWN, CAP_KILL, CAP_SETPCAP, CAP_SYS_ADMIN
+    const sets = resolveCapabilities({ bounding: all, effective: all, permitted: all, inheritable: ['CAP_SYS_TIME', 'CAP_KILL'], ambient: ['CAP_SYS_TIME', 'CAP_KILL'] }, LAST_CAP, (m) => warnings.push(m), { grantable });
+    for (const set of ['bounding', 'effective', 'permitted'] as const) t.same(sets[set], [0, 5], set);
+    t.same(sets.inheritable, [5]);
+    t.same(sets.ambient, [5]);
+    t.same(warnings, ["capabilities CAP_SYS_RESOURCE, CAP_SYS_TIME are not in runts's bounding set: not granted"], 'one warning naming both');
+
+    const one: string[] = [];
+    resolveCapabilities({ bounding: ['CAP_SYS_RESOURCE', 'CAP_KILL'], effective: ['CAP_SYS_RESOURCE'] }, LAST_CAP, (m) => one.push(m), { grantable });
+    t.same(one, ["capability CAP_SYS_RESOURCE is not in runts's bounding set: not granted"]);
+    const none: string[] = [];
+    resolveCapabilities({ bounding: all }, LAST_CAP, (m) => none.push(m));
+    t.same(none, [], 'no grantable set given: no restriction');
+  });
+
+  t.test('what the init can grant: the CLI\'s bounding set, everything in a user namespace', async (t) => {
+    const bnd = ownCapabilitySet('CapBnd');
+    t.ok(bnd && bnd.length > 0, `CapBnd of this process: ${bnd?.length} capabilities`);
+    t.same(grantableCapabilities([{ type: 'pid' }, { type: 'mount' }]), bnd, 'no user namespace: this process\'s CapBnd (the init inherits it)');
+    t.same(grantableCapabilities(undefined), bnd);
+    t.equal(grantableCapabilities([{ type: 'user' }, { type: 'mount' }]), undefined, 'new user namespace: a full bounding set');
+    t.equal(grantableCapabilities([{ type: 'user', path: '/proc/1/ns/user' } as { type: string }]), undefined, 'joined user namespace: the same');
+  });
+
+  // Capabilities of this kernel that runts's own bounding set lacks (CAP_SYS_RESOURCE on this VM).
+  const ownBnd = ownCapabilitySet('CapBnd') ?? [];
+  const missing = Array.from({ length: LAST_CAP + 1 }, (_, c) => c).filter((c) => !ownBnd.includes(c));
+  const missingNames = missing.map((c) => CAPABILITIES[c]!);
+  t.test('a capability outside runts\'s bounding set is a warning, and the container starts without it', {
+    skip: missing.length === 0 ? 'runts\'s bounding set has every capability of this kernel: nothing to test' : false,
+  }, async (t) => {
+    const granted = ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+    const asked = [...granted.slice(0, 2), ...missingNames, granted[2]!];
+    const { r, caps } = capsOf((c) => {
+      c.process.capabilities = { bounding: asked, effective: asked, permitted: asked };
+    });
+    t.equal(r.code, 0, `the container ran: ${r.stderr}`);
+    const want = missingNames.length === 1
+      ? `runts: warning: capability ${missingNames[0]} is not in runts's bounding set: not granted`
+      : `runts: warning: capabilities ${missingNames.join(', ')} are not in runts's bounding set: not granted`;
+    t.equal(r.stderr.split('\n').filter((l) => l.includes('bounding set')).join('\n'), want, 'exactly one warning, naming the capability');
+    t.equal(caps.CapBnd, mask(granted), `CapBnd: the requested ones but ${missingNames.join(', ')}`);
+    t.equal(caps.CapPrm, mask(granted), 'CapPrm');
+    t.equal(caps.CapEff, mask(granted), 'CapEff');
+    t.equal(caps.CapInh, mask([]), 'CapInh');
+
+    // The same through `exec --cap`: the exec'd process does not get it either.
+    const id = `${r.id}-x`;
+    const b = makeBundle({ args: ['sleep', '30'], mutate: (c) => { c.process.capabilities = { bounding: granted, effective: granted, permitted: granted }; } });
+    const created = rt.run(['run', '--detach', '--bundle', b, id]);
+    t.equal(created.code, 0, created.stderr);
+    if (created.code !== 0) return;
+    const x = rt.run(['exec', '--cap', missingNames[0]!, id, 'grep', '-E', '^Cap(Bnd|Eff):', '/proc/self/status']);
+    rt.run(['delete', '--force', id]);
+    t.equal(x.code, 0, `exec ran: ${x.stderr}`);
+    t.match(x.stderr, new RegExp(`warning: capabilit(y|ies) .*${missingNames[0]}.* not in runts's bounding set: not granted`), 'exec warns too');
+    const ex = parseStatus(x.stdout);
+    t.equal(ex.CapBnd, mask(granted), 'exec: CapBnd without it');
+    t.equal(ex.CapEff, mask(granted), 'exec: CapEff without it');
+  });
+
+  t.test('if capset still refuses, the error names the capabilities', {
+    skip: missing.length === 0 ? 'runts\'s bounding set has every capability of this kernel: nothing to test' : false,
+  }, async (t) => {
+    // A throw-away child: a root process whose permitted set lacks the missing capabilities.
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' };
+    const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, '--import', 'tsx', path.join(ROOT, 'test/security/fixtures/capset-child.ts'),
+      JSON.stringify([0, missing[0]])], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+    t.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { ok?: boolean; error?: string };
+    t.equal(out.error, `capset: EPERM (operation not permitted): ${missingNames[0]} not in the permitted set of the runtime's init stage`);
+  });
+
+  t.test('in a user namespace every capability can be granted: no warning', {
+    skip: missing.length === 0 ? 'runts\'s bounding set has every capability of this kernel: nothing to test' : false,
+  }, async (t) => {
+    const asked = ['CAP_CHOWN', 'CAP_KILL', ...missingNames];
+    const { r, caps } = capsOf((c) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+      c.process.capabilities = { bounding: asked, effective: asked, permitted: asked };
+    });
+    t.equal(r.code, 0, `the container ran: ${r.stderr}`);
+    t.notMatch(r.stderr, /bounding set/, 'no warning');
+    t.equal(caps.CapBnd, mask(asked), `CapBnd includes ${missingNames.join(', ')} (in the container's user namespace)`);
+    t.equal(caps.CapEff, mask(asked), 'CapEff');
   });
 
   t.test('bad capability values: specific errors, nothing left behind', async (t) => {

@@ -56,7 +56,10 @@
  *   does ("unknown seccomp syscall ignored": libseccomp cannot resolve it, so it
  *   is assumed not to exist on this kernel), and reported in `warnings`. A
  *   name that exists on some architectures only (chown32, ...) is used where it
- *   exists and skipped elsewhere, as libseccomp's pseudo-syscall numbers do.
+ *   exists and skipped elsewhere, as libseccomp's pseudo-syscall numbers do;
+ *   that includes names of non-x86 architectures (pciconfig_read,
+ *   riscv_hwprobe, ...: SYSCALL_NAMES_OTHER_ARCHES), which are skipped
+ *   everywhere without a warning.
  *
  * - ENOSYS for new syscalls (runc libcontainer/seccomp/patchbpf): with a
  *   default action that refuses (anything but ALLOW, LOG and TRACE; TRACE

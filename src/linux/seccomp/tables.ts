@@ -6,7 +6,7 @@
  * and include/uapi/linux/elf-em.h; they are ABI and do not change.
  */
 
-import { SYSCALLS_I386, SYSCALLS_X32, SYSCALLS_X86_64, SYSCALL_TABLE_SOURCE, X32 } from './syscall-table.generated.js';
+import { SYSCALL_NAMES_OTHER_ARCHES, SYSCALLS_I386, SYSCALLS_X32, SYSCALLS_X86_64, SYSCALL_TABLE_SOURCE, X32 } from './syscall-table.generated.js';
 
 export { SYSCALL_TABLE_SOURCE };
 
@@ -134,7 +134,13 @@ export function syscallNumber(arch: string, name: string): number | undefined {
   return info.table[name];
 }
 
-/** True when some supported architecture knows the name. */
+/**
+ * True when some supported architecture knows the name, or when it is a
+ * syscall of another Linux architecture (pciconfig_read, riscv_hwprobe, ...:
+ * SYSCALL_NAMES_OTHER_ARCHES). The latter have no number in any section of
+ * the filter and are skipped silently, as libseccomp's pseudo-syscalls are,
+ * so a multi-architecture profile (podman's) compiles without warnings.
+ */
 export function isKnownSyscall(name: string): boolean {
-  return Object.values(ARCHES).some((a) => Object.hasOwn(a.table, name));
+  return Object.values(ARCHES).some((a) => Object.hasOwn(a.table, name)) || SYSCALL_NAMES_OTHER_ARCHES.has(name);
 }
