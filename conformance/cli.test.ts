@@ -279,7 +279,7 @@ function tests(): void {
     rt.waitStopped(id);
     rt.run(['delete', '--force', id]);
     t.match(out, /console character special file 88/, `/dev/console exists and is a pts (char 136 = 0x88): ${JSON.stringify(out)}`);
-  }, { todo: 'runts bug: with process.terminal true there is no /dev/console in the container (config-linux.md Default Devices: bind mount the pty to /dev/console)' });
+  });
 
   check('console socket request payload is the CLI spec\'s JSON', [
     'command-line-interface.md#console-socket/3', 'command-line-interface.md#requests/1', 'command-line-interface.md#requests/2', 'command-line-interface.md#requests/3',

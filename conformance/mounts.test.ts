@@ -160,5 +160,5 @@ function tests(): void {
     t.equal(at.length, 1, `one mount at /r (${at.length})`);
     t.ok(at[0]?.options.includes('ro'), 'now read-only');
     t.match(r.report.data('write:/r/x').join(' '), /Read-only file system/, 'writes fail with EROFS');
-  }, { todo: 'runts bug: a mount entry with "remount" mounts a second tmpfs on top instead of remounting the existing one (runc passes MS_REMOUNT: one mount, now ro)' });
+  });
 }

@@ -4,7 +4,9 @@
  * as runc does), the slave made stdio and controlling terminal.
  *
  * The peer is obtained with TIOCGPTPEER from the verified ptmx fd, never by
- * a path the container could swap (CVE-2025-52565).
+ * a path the container could swap (CVE-2025-52565). For the container's init
+ * (not exec) the slave is also bind-mounted onto /dev/console by its fd
+ * (config-linux.md "Default Devices", as runc does).
  */
 import * as fs from 'node:fs';
 import { RuntsError } from '../common/errors.js';
@@ -45,10 +47,15 @@ export function setWinsize(fd: number, size: { height: number; width: number }):
   libc.ioctl(fd, TIOC.SWINSZ, 'void *', ws, 'ioctl(TIOCSWINSZ)');
 }
 
-/** Send the master to the console socket, then make the slave our terminal. */
-export function setupConsole(consoleFd: number, size?: { height: number; width: number }): void {
+/**
+ * Send the master to the console socket, then make the slave our terminal.
+ * `withSlave` runs first with the verified slave fd: the init passes mountConsole
+ * (src/linux/rootfs/setup.ts) to bind it onto /dev/console after pivot_root.
+ */
+export function setupConsole(consoleFd: number, size?: { height: number; width: number }, withSlave?: (slaveFd: number) => void): void {
   const pty = openPty();
   if (size) setWinsize(pty.master, size);
+  withSlave?.(pty.slave);
   libc.sendFd(consoleFd, Buffer.from(pty.name), pty.master);
   libc.close(pty.master);
   libc.close(consoleFd);

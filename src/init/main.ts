@@ -19,7 +19,7 @@ import { runHooks } from '../hooks/run.js';
 import * as libc from '../linux/libc.js';
 import { PR, POLL } from '../linux/libc.js';
 import { signalNumber } from '../linux/signals.js';
-import { enterRootfs, finishRootfs, prepareRootfs } from '../linux/rootfs/setup.js';
+import { enterRootfs, finishRootfs, mountConsole, prepareRootfs } from '../linux/rootfs/setup.js';
 import { Channel } from '../protocol/channel.js';
 import { setupConsole } from './console.js';
 import { joinSessionKeyring } from '../linux/keyring.js';
@@ -53,7 +53,7 @@ async function create(plan: InitPlan, chan: Channel): Promise<string> {
   applySysctl(plan);
   if (plan.process.terminal) {
     if (plan.consoleFd === undefined) throw new RuntsError('process.terminal is true but no console socket was given');
-    setupConsole(plan.consoleFd, plan.process.consoleSize);
+    setupConsole(plan.consoleFd, plan.process.consoleSize, plan.rootfs.console ? mountConsole : undefined);
   }
   setRlimits(plan.process);
   applyCreateAttrs(plan);

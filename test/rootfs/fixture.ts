@@ -5,7 +5,8 @@
  * shows. Errors are printed as one "RUNTS_ERROR: ..." line on stdout.
  */
 import * as fs from 'node:fs';
-import { enterRootfs, finishRootfs, prepareRootfs, type PrepareEnv } from '../../src/linux/rootfs/setup.js';
+import { enterRootfs, finishRootfs, mountConsole, prepareRootfs, type PrepareEnv } from '../../src/linux/rootfs/setup.js';
+import { openPty } from '../../src/init/console.js';
 import type { RootfsPlan } from '../../src/linux/rootfs/plan.js';
 import { O, execve, open, setCloexec } from '../../src/linux/libc.js';
 
@@ -21,6 +22,8 @@ export interface Scenario {
   idmapPid?: number;
   /** Stop after this phase (then run the script). */
   stopAfter?: 'prepare' | 'enter';
+  /** After finishRootfs: allocate a pty from the container's devpts and bind its slave onto /dev/console (as the init does). */
+  console?: boolean;
 }
 
 function run(sc: Scenario): void {
@@ -41,6 +44,11 @@ function run(sc: Scenario): void {
     else fs.writeFileSync('/dev/null', '');
   }
   finishRootfs(sc.plan);
+  if (sc.console) {
+    const pty = openPty();
+    mountConsole(pty.slave);
+    process.stdout.write(`PTY: ${pty.name}\n`);
+  }
 }
 
 const sc = JSON.parse(fs.readFileSync(process.argv[2]!, 'utf8')) as Scenario;

@@ -13,16 +13,15 @@ function spec(extra: Partial<Spec> = {}): Spec {
   return { ociVersion: '1.3.0', root: { path: 'rootfs' }, ...extra };
 }
 
-/** Every option of config.md's "Linux mount options" table except tmpcopyup. */
+/** Every option of config.md's "Linux mount options" table. */
 const SPEC_TABLE = `async atime bind defaults dev diratime dirsync exec iversion lazytime loud mand noatime nodev nodiratime
   noexec noiversion nolazytime nomand norelatime nostrictatime nosuid nosymfollow private ratime rbind rdev rdiratime relatime
   remount rexec rnoatime rnodiratime rnoexec rnorelatime rnostrictatime rnosuid rnosymfollow ro rprivate rrelatime rro rrw
   rshared rslave rstrictatime rsuid rsymfollow runbindable rw shared silent slave strictatime suid symfollow sync unbindable
-  idmap ridmap`.split(/\s+/);
+  idmap ridmap tmpcopyup`.split(/\s+/);
 
 t.test('MOUNT_OPTIONS lists every option of the spec table', async (t) => {
   for (const o of SPEC_TABLE) t.ok(MOUNT_OPTIONS.includes(o), o);
-  t.notOk(MOUNT_OPTIONS.includes('tmpcopyup'), 'tmpcopyup is rejected, not advertised');
   t.same([...MOUNT_OPTIONS].sort(), MOUNT_OPTIONS, 'sorted');
   t.equal(new Set(MOUNT_OPTIONS).size, MOUNT_OPTIONS.length, 'no duplicates');
 });
@@ -100,10 +99,74 @@ t.test('idmap, ridmap, tmpcopyup', async (t) => {
   t.same(parseMountOptions(['idmap']).idmap, { recursive: false });
   t.same(parseMountOptions(['ridmap']).idmap, { recursive: true });
   t.equal(parseMountOptions(['rbind']).idmap, null);
-  const e = t.throws(() => parseMountOptions(['nosuid', 'tmpcopyup'], '/mounts/4/options')) as ConfigError;
-  t.ok(e instanceof ConfigError);
-  t.equal(e.pointer, '/mounts/4/options/1');
-  t.match(e.message, /tmpcopyup.*not supported/);
+  t.equal(parseMountOptions(['nosuid', 'tmpcopyup']).copyUp, 1, 'tmpcopyup: the index of the option (for error pointers)');
+  t.equal(parseMountOptions(['nosuid']).copyUp, null);
+  t.same(parseMountOptions(['tmpcopyup']).data, [], 'tmpcopyup is not filesystem data');
+});
+
+t.test('plan: tmpcopyup is for tmpfs only', async (t) => {
+  const p = planRootfs(spec({ mounts: [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['rw', 'nosuid', 'tmpcopyup'] }] }), opts);
+  t.equal(p.mounts[0]!.copyUp, true);
+  t.equal(p.mounts[0]!.remount, false);
+  t.same(p.mounts[0]!.data, []);
+  const bind = t.throws(() => planRootfs(spec({ mounts: [
+    { destination: '/x', type: 'tmpfs', source: 'tmpfs' },
+    { destination: '/y', source: '/src', options: ['rbind', 'tmpcopyup'] },
+  ] }), opts)) as ConfigError;
+  t.ok(bind instanceof ConfigError);
+  t.equal(bind.pointer, '/mounts/1/options/1');
+  t.match(bind.message, /tmpcopyup.*only valid for tmpfs.*bind mount/);
+  const proc = t.throws(() => planRootfs(spec({ mounts: [{ destination: '/proc', type: 'proc', source: 'proc', options: ['tmpcopyup', 'nosuid'] }] }), opts)) as ConfigError;
+  t.equal(proc.pointer, '/mounts/0/options/0');
+  t.match(proc.message, /only valid for tmpfs mounts, not type "proc"/);
+  const re = t.throws(() => planRootfs(spec({ mounts: [{ destination: '/x', type: 'tmpfs', options: ['remount', 'tmpcopyup'] }] }), opts)) as ConfigError;
+  t.equal(re.pointer, '/mounts/0/options/1');
+});
+
+t.test('plan: remount changes the mount at the destination, with mount(2) MS_REMOUNT flag semantics', async (t) => {
+  const p = planRootfs(spec({ mounts: [
+    { destination: '/r', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'nosuid'] },
+    { destination: '/r', type: 'tmpfs', source: 'tmpfs', options: ['remount', 'ro', 'nodev'] },
+    { destination: '/r', type: 'tmpfs', options: ['remount', 'noatime', 'size=2m'] },
+    { destination: '/b', options: ['bind', 'remount', 'ro'] },
+    { destination: '/sys', type: 'sysfs', options: ['remount', 'ro'] },
+  ] }), opts);
+  const [first, ro, atime, bind, sys] = p.mounts;
+  t.equal(first!.remount, false);
+  t.equal(ro!.remount, true);
+  t.equal(ro!.kind, 'fs');
+  const ALL = ATTR.RDONLY | ATTR.NOSUID | ATTR.NODEV | ATTR.NOEXEC | ATTR.NODIRATIME | ATTR.NOSYMFOLLOW;
+  t.same(ro!.attr, { set: ATTR.RDONLY | ATTR.NODEV, clr: ALL & ~(ATTR.RDONLY | ATTR.NODEV) }, 'flags not given are cleared; atime kept');
+  t.same(ro!.sbFlags, ['ro'], 'superblock ro');
+  t.same(atime!.attr, { set: ATTR.NOATIME, clr: ALL | ATTR.ATIME_MASK }, 'an atime mode replaces the old one');
+  t.same(atime!.sbFlags, ['rw'], 'no ro: the superblock is made read-write, as mount(2) does');
+  t.same(atime!.data, [{ key: 'size', value: '2m' }]);
+  t.equal(bind!.kind, 'bind');
+  t.equal(bind!.remount, true);
+  t.equal(bind!.source, null, 'a bind remount needs no source');
+  t.same(bind!.sbFlags, [], 'a bind remount never touches the superblock');
+  t.same(sys!.sbFlags, [], 'nor does a remount of a filesystem shared with the host');
+  t.equal(p.setupDev, true, 'a bind remount of /dev is not a bind of the host\'s /dev');
+  t.equal(planRootfs(spec({ mounts: [{ destination: '/', options: ['remount', 'nosuid'] }] }), opts).mounts[0]!.destination, '/',
+    'a remount of / is allowed (it mounts nothing over it)');
+  const idm = t.throws(() => planRootfs(spec({ mounts: [{ destination: '/b', options: ['bind', 'remount', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }] }), opts)) as ConfigError;
+  t.equal(idm.pointer, '/mounts/0/options');
+  const dev = planRootfs(spec({ mounts: [
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['ro'] },
+    { destination: '/dev', type: 'tmpfs', options: ['remount', 'ro', 'nosuid'] },
+  ] }), opts);
+  t.equal(dev.devReadonly, true, 'a read-only remount of /dev: /dev is made read-only after the devices exist');
+  t.same(dev.mounts.map((m) => m.attr.set & ATTR.RDONLY), [0, 0]);
+  t.same(dev.mounts.map((m) => m.sbFlags.includes('ro')), [false, false]);
+});
+
+t.test('plan: /dev/console with a terminal', async (t) => {
+  t.equal(planRootfs(spec(), opts).console, false);
+  t.equal(planRootfs(spec({ process: { cwd: '/', user: { uid: 0, gid: 0 }, terminal: true } }), opts).console, true);
+  t.equal(planRootfs(spec({
+    process: { cwd: '/', user: { uid: 0, gid: 0 }, terminal: true },
+    mounts: [{ destination: '/dev', source: '/dev', options: ['rbind'] }],
+  }), opts).console, false, 'not with the host\'s /dev bind-mounted');
 });
 
 t.test('unknown options become filesystem data, like runc', async (t) => {
@@ -123,6 +186,8 @@ t.test('superblock flags', async (t) => {
   t.same(parseMountOptions(['lazytime', 'nolazytime']).sbFlags, ['nolazytime']);
   t.same(parseMountOptions(['silent', 'loud', 'iversion', 'noiversion', 'mand', 'nomand', 'remount', 'defaults']).sbFlags, []);
   t.same(parseMountOptions(['silent', 'loud', 'iversion', 'mand', 'remount']).data, [], 'no-op options are not data');
+  t.equal(parseMountOptions(['remount']).remount, true);
+  t.equal(parseMountOptions(['ro']).remount, false);
 });
 
 t.test('cleanContainerPath', async (t) => {
@@ -195,7 +260,7 @@ t.test('plan: mounts in config order with everything parsed', async (t) => {
   t.equal(noType.pointer, '/mounts/0/type');
   const noSrc = t.throws(() => planRootfs(spec({ mounts: [{ destination: '/x', options: ['bind'] }] }), opts)) as ConfigError;
   t.equal(noSrc.pointer, '/mounts/0/source');
-  const copyup = t.throws(() => planRootfs(spec({ mounts: [{ destination: '/x', type: 'tmpfs', options: ['tmpcopyup'] }] }), opts)) as ConfigError;
+  const copyup = t.throws(() => planRootfs(spec({ mounts: [{ destination: '/x', type: 'none', source: 'x', options: ['tmpcopyup'] }] }), opts)) as ConfigError;
   t.equal(copyup.pointer, '/mounts/0/options/0');
   t.throws(() => planRootfs(spec({ mounts: [{ destination: '/x\0y', type: 'tmpfs' }] }), opts), ConfigError);
   t.throws(() => planRootfs(spec({ mounts: [{ destination: '/a/..', type: 'tmpfs' }] }), opts), /not supported/);

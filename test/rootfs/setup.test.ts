@@ -202,6 +202,208 @@ function tests(): void {
     t.ok(nd.options.includes('ro') && nd.superOptions.includes('ro'), 'read-only mount and superblock');
   });
 
+  t.test('tmpcopyup: the directory\'s content is copied into the tmpfs, symlinks are never followed', async (t) => {
+    const b = bundle(t);
+    const secret = path.join(b.dir, 'host-secret');
+    fs.writeFileSync(secret, 'HOST SECRET\n');
+    const src = path.join(b.rootfs, 'cu');
+    fs.mkdirSync(path.join(src, 'sub/deep'), { recursive: true });
+    fs.chmodSync(src, 0o751);
+    fs.chownSync(src, 1234, 1235);
+    fs.chmodSync(path.join(src, 'sub'), 0o777); // runc #3991: modes survive the umask
+    fs.chownSync(path.join(src, 'sub'), 1000, 1001);
+    fs.writeFileSync(path.join(src, 'plain'), 'plain content\n');
+    fs.chmodSync(path.join(src, 'plain'), 0o640);
+    fs.chownSync(path.join(src, 'plain'), 1000, 1001);
+    fs.writeFileSync(path.join(src, 'suid'), '#!/bin/sh\n');
+    fs.chownSync(path.join(src, 'suid'), 1000, 1001);
+    fs.chmodSync(path.join(src, 'suid'), 0o4755);
+    fs.writeFileSync(path.join(src, 'sub/deep/f'), 'deep\n');
+    fs.writeFileSync(path.join(src, 'big'), Buffer.alloc(3 * 1024 * 1024 + 17, 'x'));
+    fs.utimesSync(path.join(src, 'plain'), 1_000_000_000, 1_000_000_000);
+    fs.utimesSync(path.join(src, 'sub'), 1_100_000_000, 1_100_000_000);
+    fs.symlinkSync('plain', path.join(src, 'rel-link'));
+    fs.symlinkSync(`/../../../../../../..${secret}`, path.join(src, 'abs-escape'));
+    fs.symlinkSync(`../../../../../../../..${path.dirname(secret)}`, path.join(src, 'dir-escape'));
+    fs.symlinkSync('/nonexistent', path.join(src, 'dangling'));
+    fs.lchownSync(path.join(src, 'rel-link'), 1000, 1001);
+    spawnSync('mkfifo', ['-m', '0620', path.join(src, 'fifo')]);
+    spawnSync('mknod', ['-m', '0600', path.join(src, 'nulldev'), 'c', '1', '3']);
+    // a mount below the directory: not entered (its content is not the rootfs\'s)
+    fs.mkdirSync(path.join(src, 'mnt'));
+    fs.writeFileSync(path.join(src, 'mnt/under'), 'under the earlier mount\n');
+    // the top directory reached through a symlink in the rootfs
+    fs.symlinkSync('cu', path.join(b.rootfs, 'cu-link'));
+    const spec: Spec = {
+      ociVersion: '1.3.0', root: { path: 'rootfs' },
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/cu/mnt', type: 'tmpfs', source: 'tmpfs', options: ['size=16k'] },
+        { destination: '/cu-link', type: 'tmpfs', source: 'tmpfs', options: ['rw', 'nosuid', 'nodev', 'size=8m', 'tmpcopyup'] },
+        { destination: '/ro-copy', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'tmpcopyup'] },
+        { destination: '/empty-new', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] },
+      ],
+    };
+    fs.mkdirSync(path.join(b.rootfs, 'ro-copy'));
+    fs.writeFileSync(path.join(b.rootfs, 'ro-copy/file'), 'in ro copy\n');
+    const r = runScenario(b, {
+      plan: plan(spec, b),
+      script: MI
+        + section('stat', 'cd /cu && stat -c "%n %F %a %u:%g" . sub sub/deep plain suid fifo nulldev rel-link; stat -c "%t:%T" nulldev')
+        + section('times', 'stat -c "%n %Y" /cu/plain /cu/sub')
+        + section('content', 'cat /cu/plain /cu/sub/deep/f /cu/rel-link; wc -c < /cu/big')
+        + section('links', 'for l in rel-link abs-escape dir-escape dangling; do echo "$l $(readlink /cu/$l)"; done')
+        + section('escape', 'cat /cu/abs-escape 2>&1; ls /cu/dir-escape/ 2>&1 | grep -c host-secret')
+        + section('mnt', 'cat /cu/mnt/under 2>/dev/null || echo not-copied')
+        + section('write', 'echo changed > /cu/plain && cat /cu/plain; touch /ro-copy/x 2>&1; cat /ro-copy/file; ls -A /empty-new | wc -l'),
+    });
+    ok(t, r);
+    const m = mi(r);
+    const cu = mountAt(m, '/cu')!;
+    t.equal(cu.fstype, 'tmpfs', 'a tmpfs at /cu (the symlink /cu-link resolved inside the rootfs)');
+    t.ok(cu.options.includes('nosuid') && cu.options.includes('nodev') && cu.options.includes('rw'));
+    t.ok(cu.superOptions.includes('size=8192k'));
+    t.equal(m.filter((e) => e.mountpoint === '/cu').length, 1, 'one mount at /cu, attached once');
+    const st = r.sections.stat!;
+    t.match(st, /^\. directory 751 1234:1235$/m, 'the tmpfs root gets the directory\'s mode and owner');
+    t.match(st, /^sub directory 777 1000:1001$/m, 'subdirectory mode and owner');
+    t.match(st, /^sub\/deep directory 755 0:0$/m);
+    t.match(st, /^plain regular file 640 1000:1001$/m);
+    t.match(st, /^suid regular file 4755 1000:1001$/m, 'setuid bit survives the chown');
+    t.match(st, /^fifo fifo 620 0:0$/m);
+    t.match(st, /^nulldev character special file 600 0:0$/m);
+    t.match(st, /^rel-link symbolic link 777 1000:1001$/m, 'symlink owner');
+    t.match(st, /^1:3$/m, 'device numbers');
+    t.match(r.sections.times, /^\/cu\/plain 1000000000$/m, 'file mtime');
+    t.match(r.sections.times, /^\/cu\/sub 1100000000$/m, 'directory mtime (set after its content)');
+    t.equal(r.sections.content, 'plain content\ndeep\nplain content\n3145745\n');
+    t.match(r.sections.links, new RegExp(`^abs-escape /\\.\\./\\.\\./\\.\\./\\.\\./\\.\\./\\.\\./\\.\\.${secret.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'),
+      'an absolute symlink is copied as a symlink');
+    t.match(r.sections.links, /^rel-link plain$/m);
+    t.match(r.sections.links, /^dangling \/nonexistent$/m);
+    t.notMatch(r.sections.escape, /HOST SECRET/, 'nothing of the host file was copied');
+    t.match(r.sections.escape, /^0$/m, 'the host directory was not copied');
+    t.equal(r.sections.mnt!.trim(), 'not-copied', 'a mount point below the directory is not copied');
+    t.match(r.sections.write, /^changed$/m, 'the copy is writable');
+    t.match(r.sections.write, /Read-only file system/, 'ro + tmpcopyup: read-only after the copy');
+    t.match(r.sections.write, /^in ro copy$/m, 'ro + tmpcopyup: content copied');
+    t.match(r.sections.write, /^0$/m, 'tmpcopyup on a new directory: an empty tmpfs');
+    const ro = mountAt(m, '/ro-copy')!;
+    t.ok(ro.options.includes('ro') && ro.superOptions.includes('ro'), 'read-only mount and superblock');
+    t.equal(fs.readFileSync(path.join(src, 'plain'), 'utf8'), 'plain content\n', 'the rootfs file is unchanged');
+    t.equal(fs.readFileSync(secret, 'utf8'), 'HOST SECRET\n');
+  });
+
+  t.test('tmpcopyup on a path whose parent is a symlink out of the rootfs stays inside', async (t) => {
+    const b = bundle(t);
+    const outside = path.join(b.dir, 'outside');
+    fs.mkdirSync(path.join(outside, 'data'), { recursive: true });
+    fs.writeFileSync(path.join(outside, 'data/host-file'), 'HOST\n');
+    fs.symlinkSync(`/../../../../../../..${outside}`, path.join(b.rootfs, 'esc'));
+    const spec: Spec = {
+      ociVersion: '1.3.0', root: { path: 'rootfs' },
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/esc/data', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] },
+      ],
+    };
+    const r = runScenario(b, { plan: plan(spec, b), script: MI + section('ls', `ls -A /esc/data | wc -l; ls -d ${outside}/data 2>/dev/null | wc -l`) });
+    ok(t, r);
+    t.equal(r.sections.ls, '0\n1\n', 'the tmpfs is at <rootfs>' + outside + '/data, empty: the host directory was not copied');
+    t.same(fs.readdirSync(path.join(outside, 'data')), ['host-file'], 'the host directory is untouched');
+    t.ok(fs.existsSync(path.join(b.rootfs, outside, 'data')), 'the destination was created inside the rootfs');
+  });
+
+  t.test('remount changes the flags of the mount at the destination', async (t) => {
+    const b = bundle(t);
+    fs.mkdirSync(path.join(b.dir, 'vol'));
+    fs.mkdirSync(path.join(b.dir, 'vol2'));
+    const spec: Spec = {
+      ociVersion: '1.3.0', root: { path: 'rootfs' },
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/r', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'nodev', 'noatime'] },
+        { destination: '/r', type: 'tmpfs', source: 'tmpfs', options: ['remount', 'ro', 'nosuid', 'size=2m'] },
+        { destination: '/v', source: 'vol', options: ['bind'] },
+        { destination: '/v', options: ['bind', 'remount', 'ro', 'noexec'] },
+        // a remount entry claiming tmpfs over a bind of a host filesystem: only the mount's flags change
+        { destination: '/w', source: 'vol2', options: ['rbind'] },
+        { destination: '/w', type: 'tmpfs', options: ['remount', 'ro'] },
+        { destination: '/', options: ['remount', 'nodev'] },
+      ],
+    };
+    const r = runScenario(b, { plan: plan(spec, b), script: MI + section('w', 'touch /r/x 2>&1; touch /v/x 2>&1; touch /w/x 2>&1; true') });
+    ok(t, r);
+    const m = mi(r);
+    for (const mp of ['/r', '/v', '/w']) t.equal(m.filter((e) => e.mountpoint === mp).length, 1, `one mount at ${mp}`);
+    const rr = mountAt(m, '/r')!;
+    t.same(['ro', 'nosuid'].filter((o) => rr.options.includes(o)), ['ro', 'nosuid'], '/r: ro, nosuid');
+    t.notOk(rr.options.includes('nodev'), '/r: nodev was not asked for again, so it is cleared (mount(2) semantics)');
+    t.ok(rr.options.includes('noatime'), '/r: the atime mode is kept');
+    t.ok(rr.superOptions.includes('ro') && rr.superOptions.includes('size=2048k'), `/r: superblock reconfigured (${rr.superOptions.join(',')})`);
+    const v = mountAt(m, '/v')!;
+    t.ok(v.options.includes('ro') && v.options.includes('noexec'), '/v: the bind is now ro,noexec');
+    t.equal(v.root, path.join(b.dir, 'vol'));
+    const w = mountAt(m, '/w')!;
+    t.ok(w.options.includes('ro'), '/w: read-only mount');
+    t.ok(w.superOptions.includes('rw'), '/w: the host filesystem\'s superblock is left alone');
+    t.equal((r.sections.w!.match(/Read-only file system/g) ?? []).length, 3, `writes fail: ${r.sections.w}`);
+    t.ok(mountAt(m, '/')!.options.includes('nodev'), 'a remount of /: the container\'s root is now nodev');
+
+    const missing = runScenario(b, {
+      plan: plan({ ociVersion: '1.3.0', root: { path: 'rootfs' }, mounts: [{ destination: '/etc', type: 'tmpfs', options: ['remount', 'ro'] }] }, b),
+      script: 'true',
+    });
+    t.match(missing.error, /^mount tmpfs to \/etc: remount \/etc: nothing is mounted there/);
+    const noent = runScenario(b, {
+      plan: plan({ ociVersion: '1.3.0', root: { path: 'rootfs' }, mounts: [{ destination: '/nope', type: 'tmpfs', options: ['remount'] }] }, b),
+      script: 'true',
+    });
+    t.match(noent.error, /remount \/nope: no such file or directory/);
+    t.notOk(fs.existsSync(path.join(b.rootfs, 'nope')), 'a remount creates nothing');
+  });
+
+  t.test('/dev/console: an empty file during device setup, the pty slave bound onto it by fd', async (t) => {
+    const b = bundle(t);
+    const spec = defaultSpec();
+    spec.process!.terminal = true;
+    const r = runScenario(b, { plan: plan(spec, b), console: true, script: MI + section('console', 'stat -c "%F %t %a" /dev/console; ls -l /dev/console') });
+    ok(t, r);
+    const pty = /^PTY: \/dev\/pts\/(\d+)$/m.exec(r.stdout);
+    t.ok(pty, 'a pty was allocated');
+    t.match(r.sections.console, /^character special file 88 /m, 'char 136 (0x88): the pty slave');
+    t.match(r.sections.console, new RegExp(`136, +${pty?.[1]} `), `ls -l shows 136:${pty?.[1]}`);
+    const c = mountAt(mi(r), '/dev/console')!;
+    t.equal(c.fstype, 'devpts', 'a bind of the container\'s devpts');
+    // (the fixture's pty fds are close-on-exec: once the script runs, the pty is gone, hence "//deleted")
+    t.match(c.root, new RegExp(`^/${pty?.[1]}(//deleted)?$`), 'the root of the bind is the pty');
+
+    // without a terminal: no /dev/console
+    const spec2 = defaultSpec();
+    const r2 = runScenario(b, { plan: plan(spec2, b), script: section('console', 'ls /dev/console 2>&1; true') });
+    ok(t, r2);
+    t.match(r2.sections.console, /No such file/);
+  });
+
+  t.test('/dev/console in an image without a /dev tmpfs: a symlink there is replaced, never followed', async (t) => {
+    const b = bundle(t);
+    const victim = path.join(b.dir, 'victim');
+    fs.writeFileSync(victim, 'host file\n');
+    fs.mkdirSync(path.join(b.rootfs, 'dev/pts'), { recursive: true });
+    fs.rmSync(path.join(b.rootfs, 'dev/console'), { force: true });
+    fs.symlinkSync(`/../../../../../../..${victim}`, path.join(b.rootfs, 'dev/console'));
+    const spec = defaultSpec();
+    spec.process!.terminal = true;
+    spec.root!.readonly = false;
+    spec.mounts = spec.mounts!.filter((m) => m.destination !== '/dev' && m.destination !== '/dev/shm' && m.destination !== '/dev/mqueue');
+    const r = runScenario(b, { plan: plan(spec, b), console: true, script: MI + section('console', 'stat -c "%F %t" /dev/console') });
+    ok(t, r);
+    t.match(r.sections.console, /^character special file 88$/m);
+    t.equal(fs.readFileSync(victim, 'utf8'), 'host file\n', 'the host file is unchanged');
+    t.ok(fs.lstatSync(path.join(b.rootfs, 'dev/console')).isFile(), 'the symlink in the image became an empty file');
+    t.notOk(mi(r).some((e) => e.mountpoint === victim), 'nothing mounted on the host file');
+  });
+
   t.test('no-pivot: MS_MOVE + chroot', async (t) => {
     const b = bundle(t);
     const spec = defaultSpec();

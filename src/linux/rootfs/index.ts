@@ -8,4 +8,4 @@ export {
   type RootfsPlan, type RootfsOptions, type MountStep, type DeviceNode, type DevSymlink, type Propagation, type AttrChange,
   type DataOption, type IdmapSpec, type CgroupSpec, type CgroupBind, type CgroupMode, type ParsedOptions,
 } from './plan.js';
-export { prepareRootfs, enterRootfs, finishRootfs, type PrepareEnv } from './setup.js';
+export { prepareRootfs, enterRootfs, finishRootfs, mountConsole, type PrepareEnv } from './setup.js';

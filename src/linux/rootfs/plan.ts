@@ -108,6 +108,15 @@ export interface MountStep {
   cgroup: CgroupSpec | null;
   /** The options as written in the config, for messages. */
   options: string[];
+  /**
+   * "remount": change the mount already at the destination instead of mounting anew (runc's MS_REMOUNT).
+   * Its per-mount flags are replaced as mount(2) does (attr.clr holds every flag not asked for; the atime
+   * mode is kept unless given); a filesystem created by an earlier entry also gets its superblock
+   * reconfigured (sbFlags, data). Nothing is created.
+   */
+  remount: boolean;
+  /** "tmpcopyup" (tmpfs only): copy what the rootfs has at the destination into the new tmpfs before it is attached. */
+  copyUp: boolean;
 }
 
 export interface DeviceNode {
@@ -151,6 +160,12 @@ export interface RootfsPlan {
   devSymlinks: DevSymlink[];
   /** A read-only /dev mount is mounted read-write and made read-only in finishRootfs, after the devices exist. */
   devReadonly: boolean;
+  /**
+   * process.terminal with a /dev of our own: create an empty regular file /dev/console during device
+   * setup; the init bind-mounts the pty slave (by its fd) onto it after pivot_root (config-linux.md
+   * "Default Devices").
+   */
+  console: boolean;
   maskedPaths: string[];
   readonlyPaths: string[];
 }
@@ -185,8 +200,9 @@ type Effect =
   | { k: 'prop'; p: Propagation }
   | { k: 'bind'; recursive: boolean }
   | { k: 'idmap'; recursive: boolean }
-  | { k: 'noop' }
-  | { k: 'unsupported'; why: string };
+  | { k: 'remount' }
+  | { k: 'copyup' }
+  | { k: 'noop' };
 
 type AtimeMode = 'relatime' | 'noatime' | 'strictatime';
 
@@ -237,9 +253,10 @@ const OPTIONS: Record<string, Effect> = {
   dirsync: { k: 'sb', flag: 'dirsync', on: true },
   lazytime: { k: 'sb', flag: 'lazytime', on: true },
   nolazytime: { k: 'sb', flag: 'lazytime', on: false },
+  // change the mount at the destination instead of mounting anew
+  remount: { k: 'remount' },
   // accepted, no effect with the new mount API (see MOUNT_OPTIONS notes)
   defaults: { k: 'noop' },
-  remount: { k: 'noop' },
   silent: { k: 'noop' },
   loud: { k: 'noop' },
   iversion: { k: 'noop' },
@@ -261,21 +278,21 @@ const OPTIONS: Record<string, Effect> = {
   // idmapped mounts
   idmap: { k: 'idmap', recursive: false },
   ridmap: { k: 'idmap', recursive: true },
-  // copy-up
-  tmpcopyup: { k: 'unsupported', why: 'mount option "tmpcopyup" is not supported by runts (copy the content into the tmpfs in a hook instead)' },
+  // copy-up (tmpfs only): the destination's content is copied into the new tmpfs
+  tmpcopyup: { k: 'copyup' },
 };
 
 /**
  * Every mount option name runts recognises (for `runts features`).
- * "tmpcopyup" is recognised only to be rejected with a clear error, so it is not listed.
- * defaults, remount, silent, loud, iversion, noiversion, mand and nomand are accepted and have no effect.
+ * defaults, silent, loud, iversion, noiversion, mand and nomand are accepted and have no effect.
  */
-export const MOUNT_OPTIONS: readonly string[] = Object.freeze(
-  Object.entries(OPTIONS).filter(([, e]) => e.k !== 'unsupported').map(([n]) => n).sort(),
-);
+export const MOUNT_OPTIONS: readonly string[] = Object.freeze(Object.keys(OPTIONS).sort());
+
+/** Per-mount flags a remount sets or clears wholesale, as mount(2) with MS_REMOUNT does (the atime mode is kept unless given). */
+export const REMOUNT_FLAGS = ATTR.RDONLY | ATTR.NOSUID | ATTR.NODEV | ATTR.NOEXEC | ATTR.NODIRATIME | ATTR.NOSYMFOLLOW;
 
 /** Filesystems whose superblock is shared with the host (or other mounts): never set superblock flags on them. */
-const SHARED_SUPERBLOCK = new Set([
+export const SHARED_SUPERBLOCK: ReadonlySet<string> = new Set([
   'proc', 'sysfs', 'cgroup', 'cgroup2', 'mqueue', 'devpts', 'securityfs', 'debugfs', 'tracefs',
   'bpf', 'fusectl', 'configfs', 'binfmt_misc', 'efivarfs', 'pstore', 'selinuxfs', 'hugetlbfs', 'nsfs',
 ]);
@@ -294,6 +311,10 @@ export interface ParsedOptions {
   idmap: { recursive: boolean } | null;
   /** ro was the final word on the read-only attribute (true), rw (false), or neither (null). */
   readonly: boolean | null;
+  /** "remount" was given. */
+  remount: boolean;
+  /** Index (in the options array) of the last "tmpcopyup", or null. */
+  copyUp: number | null;
 }
 
 /** Parse a mount's options; `pointer` is the JSON pointer of the options array for errors. */
@@ -305,7 +326,7 @@ export function parseMountOptions(options: readonly string[] = [], pointer = '/m
   const sb = new Map<string, boolean>();
   const out: ParsedOptions = {
     bind: false, recursive: false, attr: { set: 0, clr: 0 }, recAttr: { set: 0, clr: 0 },
-    propagation: [], sbFlags: [], data: [], idmap: null, readonly: null,
+    propagation: [], sbFlags: [], data: [], idmap: null, readonly: null, remount: false, copyUp: null,
   };
   options.forEach((opt, i) => {
     if (typeof opt !== 'string') throw new ConfigError(`${pointer}/${i}`, 'mount option must be a string');
@@ -328,8 +349,9 @@ export function parseMountOptions(options: readonly string[] = [], pointer = '/m
       case 'prop': out.propagation.push({ ...eff.p }); break;
       case 'bind': out.bind = true; out.recursive ||= eff.recursive; break;
       case 'idmap': out.idmap = { recursive: (out.idmap?.recursive ?? false) || eff.recursive }; break;
+      case 'remount': out.remount = true; break;
+      case 'copyup': out.copyUp = i; break;
       case 'noop': break;
-      case 'unsupported': throw new ConfigError(`${pointer}/${i}`, eff.why);
     }
   });
   for (const [bit, on] of attrs) { if (on) out.attr.set |= bit; else out.attr.clr |= bit; }
@@ -432,7 +454,7 @@ function planMount(m: Mount, i: number, spec: Spec, opts: RootfsOptions): MountS
   }
   const parsed = parseMountOptions(m.options ?? [], `${ptr}/options`);
   const destination = cleanContainerPath(m.destination);
-  if (destination === '/') throw new ConfigError(`${ptr}/destination`, 'mounting over the container\'s / is not supported (use root.path)');
+  if (destination === '/' && !parsed.remount) throw new ConfigError(`${ptr}/destination`, 'mounting over the container\'s / is not supported (use root.path)');
   // A mount is a bind mount if it has bind or rbind in the options (config.md); like crun we
   // also take type "bind" as a bind (there is no filesystem of that name).
   const isBind = parsed.bind || m.type === 'bind';
@@ -460,11 +482,34 @@ function planMount(m: Mount, i: number, spec: Spec, opts: RootfsOptions): MountS
     }
   }
 
+  if (parsed.copyUp !== null) {
+    const cptr = `${ptr}/options/${parsed.copyUp}`;
+    if (isBind || m.type !== 'tmpfs') {
+      throw new ConfigError(cptr, `mount option "tmpcopyup" is only valid for tmpfs mounts, not ${isBind ? 'a bind mount' : `type ${JSON.stringify(m.type ?? '')}`}`);
+    }
+    if (parsed.remount) throw new ConfigError(cptr, 'mount option "tmpcopyup" cannot be combined with "remount" (a remount creates no new tmpfs)');
+  }
+
   const step: MountStep = {
     kind: 'fs', index: i, destination, source: null, fstype: m.type ?? '', recursive: false,
     attr: parsed.attr, recAttr: parsed.recAttr, propagation: parsed.propagation,
     sbFlags: [], data: parsed.data, idmap, cgroup: null, options: [...(m.options ?? [])],
+    remount: parsed.remount, copyUp: parsed.copyUp !== null,
   };
+
+  if (parsed.remount) {
+    // runc passes MS_REMOUNT to mount(2): the mount already at the destination gets exactly the
+    // flags given (those not given are cleared), its atime mode stays unless one is given.
+    if (idmap) throw new ConfigError(`${ptr}/options`, '"remount" cannot be combined with idmap (an idmapping can only be set on a new mount)');
+    step.attr = { set: parsed.attr.set, clr: (REMOUNT_FLAGS & ~parsed.attr.set) | (parsed.attr.clr & ATTR.ATIME_MASK) };
+    step.kind = isBind ? 'bind' : 'fs';
+    step.fstype = isBind ? 'bind' : m.type ?? '';
+    step.source = typeof m.source === 'string' && m.source !== '' ? (isBind ? path.resolve(opts.bundle, m.source) : m.source) : null;
+    // Superblock flags: only applied (in setup) to a filesystem an earlier entry of this config created.
+    step.sbFlags = isBind || SHARED_SUPERBLOCK.has(step.fstype) ? [] : [parsed.readonly === true ? 'ro' : 'rw', ...parsed.sbFlags];
+    if (isBind) step.data = [];
+    return step;
+  }
 
   if (isBind) {
     if (typeof m.source !== 'string' || m.source === '') throw new ConfigError(`${ptr}/source`, 'a bind mount needs a source');
@@ -531,13 +576,17 @@ export function planRootfs(spec: Spec, opts: RootfsOptions): RootfsPlan {
   const mounts = (spec.mounts ?? []).map((m, i) => planMount(m, i, spec, opts));
 
   // runc: when /dev is bind-mounted (from the host), devices, ptmx and /dev links are left alone.
-  const setupDev = !mounts.some((m) => m.kind === 'bind' && m.destination === '/dev');
-  const devMount = mounts.filter((m) => m.destination === '/dev').pop();
-  const devReadonly = setupDev && devMount !== undefined && devMount.kind === 'fs' && (devMount.attr.set & ATTR.RDONLY) !== 0;
+  const setupDev = !mounts.some((m) => m.kind === 'bind' && !m.remount && m.destination === '/dev');
+  // The last entry at /dev decides (a later "remount" changes the mount of an earlier one).
+  const devMounts = mounts.filter((m) => m.destination === '/dev' && (m.kind === 'fs' || m.remount));
+  const devMount = devMounts[devMounts.length - 1];
+  const devReadonly = setupDev && devMount !== undefined && (devMount.attr.set & ATTR.RDONLY) !== 0;
   if (devReadonly) {
     // The device nodes are created after the mounts: mount /dev writable and make it read-only at the end.
-    devMount.attr = { set: devMount.attr.set & ~ATTR.RDONLY, clr: devMount.attr.clr };
-    devMount.sbFlags = devMount.sbFlags.filter((f) => f !== 'ro');
+    for (const d of devMounts) {
+      d.attr = { set: d.attr.set & ~ATTR.RDONLY, clr: d.attr.clr & ~ATTR.RDONLY };
+      d.sbFlags = d.sbFlags.filter((f) => f !== 'ro');
+    }
   }
 
   const devices: DeviceNode[] = [];
@@ -575,6 +624,7 @@ export function planRootfs(spec: Spec, opts: RootfsOptions): RootfsPlan {
     devices,
     devSymlinks: symlinks,
     devReadonly,
+    console: setupDev && spec.process?.terminal === true,
     maskedPaths: paths(spec.linux?.maskedPaths, '/linux/maskedPaths'),
     readonlyPaths: paths(spec.linux?.readonlyPaths, '/linux/readonlyPaths'),
   };

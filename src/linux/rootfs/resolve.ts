@@ -171,7 +171,7 @@ const ELOOP = 40;
 let readlinkatFn: ((fd: number, path: string, buf: Buffer, n: number) => number | bigint) | undefined;
 
 /** readlinkat(fd, "") of an O_PATH|O_NOFOLLOW fd of a symlink. */
-function readlinkFd(fd: number, shown: string): string {
+export function readlinkFd(fd: number, shown: string): string {
   readlinkatFn ??= bindLibc('long readlinkat(int dirfd, const char *path, void *buf, size_t n)');
   const buf = Buffer.alloc(4096);
   const n = checked('readlinkat', readlinkatFn(fd, '', buf, buf.length), shown);

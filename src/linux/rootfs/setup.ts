@@ -21,12 +21,13 @@ import { RuntsError, SyscallError } from '../../common/errors.js';
 import type { IDMapping } from '../../spec/types.js';
 import {
   AT, FSCONFIG, MNT_DETACH, MOUNT_ATTR, MOVE_MOUNT, MS, O, OPEN_TREE,
-  chdir, chroot, close, fchdir, fchownat, fsconfig, fsmount, fsopen, mknodat, mount, mountSetattr,
+  bindLibc, chdir, checked, chroot, close, fchdir, fchownat, fsconfig, fsmount, fsopen, mknodat, mount, mountSetattr,
   moveMount, open, openTree, pivotRoot, read, symlinkat, umask, umount2, unlinkat,
 } from '../libc.js';
+import { copyUpInto } from './copyup.js';
 import { isUnder, mountContaining, parseMountinfo } from './mountinfo.js';
 import {
-  ATTR, cleanContainerPath,
+  ATTR, SHARED_SUPERBLOCK, cleanContainerPath,
   type AttrChange, type CgroupBind, type DeviceNode, type DevSymlink, type MountStep, type Propagation, type RootfsPlan,
 } from './plan.js';
 import {
@@ -56,6 +57,12 @@ export interface PrepareEnv {
 
 /** The rootfs mount (an fd of the self-bind) carried from prepareRootfs to enterRootfs. */
 let preparedRoot: { rootfs: string; fd: number } | null = null;
+
+/**
+ * Filesystems created by the current prepareRootfs (mount id -> filesystem type): a "remount"
+ * entry may reconfigure the superblock of these only, never of a filesystem shared with the host.
+ */
+let freshMounts = new Map<number, string>();
 
 // ---------------------------------------------------------------------------
 // Errors
@@ -153,6 +160,27 @@ function applyIdmap(fd: number, step: MountStep, env: PrepareEnv): void {
   }
 }
 
+const STATX_MNT_ID = 0x1000;
+const STATX_ATTR_MOUNT_ROOT = 0x2000;
+let statxFn: ((dirfd: number, path: string, flags: number, mask: number, buf: Buffer) => number) | undefined;
+
+/** statx(2) of an fd: its mount id and whether it is the root of a mount. */
+function mountOf(fd: number, shown: string): { mntId: number; mountRoot: boolean } {
+  statxFn ??= bindLibc('int statx(int dirfd, const char *path, int flags, unsigned int mask, void *buf)');
+  const buf = Buffer.alloc(256);
+  checked('statx', statxFn(fd, '', EMPTY | AT.SYMLINK_NOFOLLOW, STATX_MNT_ID, buf), shown);
+  const attrs = buf.readBigUInt64LE(8);
+  const attrsMask = buf.readBigUInt64LE(56);
+  if (!(attrsMask & BigInt(STATX_ATTR_MOUNT_ROOT))) {
+    throw new RuntsError('statx does not report STATX_ATTR_MOUNT_ROOT (Linux < 5.8)', { op: 'statx', path: shown, errno: 'ENOSYS' });
+  }
+  return { mntId: Number(buf.readBigUInt64LE(144)), mountRoot: (attrs & BigInt(STATX_ATTR_MOUNT_ROOT)) !== 0n };
+}
+
+const FSPICK_CLOEXEC = 0x1;
+const FSPICK_EMPTY_PATH = 0x8;
+let fspickFn: ((dirfd: number, path: string, flags: number) => number) | undefined;
+
 /** Read the fs_context log of an fsopen fd ("e tmpfs: Bad value for 'size'"). */
 function fsLog(fsfd: number): string {
   const lines: string[] = [];
@@ -166,27 +194,45 @@ function fsLog(fsfd: number): string {
   return lines.join('; ');
 }
 
+/** fsconfig on an fs_context fd; a failure carries the kernel's log. */
+function fsConfigure(fsfd: number, cmd: number, key: string | null, value: string | null, what: string): void {
+  try {
+    fsconfig(fsfd, cmd, key, value, 0, what);
+  } catch (e) {
+    const log = fsLog(fsfd);
+    if (log && e instanceof SyscallError) (e as Detailed).detail = ` (kernel: ${log})`;
+    throw e;
+  }
+}
+
+function fsConfigureAll(fsfd: number, sbFlags: string[], data: { key: string; value: string | null }[]): void {
+  for (const f of sbFlags) fsConfigure(fsfd, FSCONFIG.SET_FLAG, f, null, f);
+  for (const d of data) {
+    if (d.value === null) fsConfigure(fsfd, FSCONFIG.SET_FLAG, d.key, null, d.key);
+    else fsConfigure(fsfd, FSCONFIG.SET_STRING, d.key, d.value, `${d.key}=${d.value}`);
+  }
+}
+
 /** fsopen + fsconfig + fsmount: a detached mount of a fresh filesystem (O_CLOEXEC fd). */
 function createFilesystem(fstype: string, source: string | null, sbFlags: string[], data: { key: string; value: string | null }[], attrFlags: number): number {
   const fsfd = fsopen(fstype);
   try {
-    const cfg = (cmd: number, key: string | null, value: string | null, what: string): void => {
-      try {
-        fsconfig(fsfd, cmd, key, value, 0, what);
-      } catch (e) {
-        const log = fsLog(fsfd);
-        if (log && e instanceof SyscallError) (e as Detailed).detail = ` (kernel: ${log})`;
-        throw e;
-      }
-    };
-    if (source !== null && source !== '') cfg(FSCONFIG.SET_STRING, 'source', source, 'source');
-    for (const f of sbFlags) cfg(FSCONFIG.SET_FLAG, f, null, f);
-    for (const d of data) {
-      if (d.value === null) cfg(FSCONFIG.SET_FLAG, d.key, null, d.key);
-      else cfg(FSCONFIG.SET_STRING, d.key, d.value, `${d.key}=${d.value}`);
-    }
-    cfg(FSCONFIG.CMD_CREATE, null, null, 'create');
+    if (source !== null && source !== '') fsConfigure(fsfd, FSCONFIG.SET_STRING, 'source', source, 'source');
+    fsConfigureAll(fsfd, sbFlags, data);
+    fsConfigure(fsfd, FSCONFIG.CMD_CREATE, null, null, 'create');
     return fsmount(fsfd, attrFlags, fstype);
+  } finally {
+    close(fsfd);
+  }
+}
+
+/** fspick + fsconfig + FSCONFIG_CMD_RECONFIGURE: change the superblock of the filesystem mounted at `fd` (a mount root). */
+function reconfigureFilesystem(fd: number, sbFlags: string[], data: { key: string; value: string | null }[], shown: string): void {
+  fspickFn ??= bindLibc('int fspick(int dirfd, const char *path, unsigned int flags)');
+  const fsfd = checked('fspick', fspickFn(fd, '', FSPICK_CLOEXEC | FSPICK_EMPTY_PATH), shown);
+  try {
+    fsConfigureAll(fsfd, sbFlags, data);
+    fsConfigure(fsfd, FSCONFIG.CMD_RECONFIGURE, null, null, 'reconfigure');
   } finally {
     close(fsfd);
   }
@@ -217,7 +263,8 @@ function checkDestination(plan: RootfsPlan, destfd: number, step: MountStep, src
     throw new RuntsError(`mount destination ${step.destination} resolved outside the rootfs (${real})`, { path: step.destination });
   }
   const rel = real === plan.rootfs ? '/' : real.slice(plan.rootfs.length);
-  if (!isUnder(rel, '/proc')) return;
+  // A remount mounts nothing new: it cannot hide anything under /proc.
+  if (step.remount || !isUnder(rel, '/proc')) return;
   if (rel === '/proc') {
     if (step.kind === 'fs' && step.fstype === 'proc') return;
     if (step.kind === 'bind' && srcFd !== null && fdStatfs(srcFd).magic === FS_MAGIC.PROC) return;
@@ -295,11 +342,23 @@ function fsMount(rootfd: number, plan: RootfsPlan, step: MountStep, env: Prepare
     if (step.fstype === 'tmpfs' && existed && !data.some((d) => d.key === 'mode')) {
       data.unshift({ key: 'mode', value: existed.perm.toString(8).padStart(4, '0') });
     }
-    const mfd = createFilesystem(step.fstype, step.source, step.sbFlags, data, fsmountAttrs(step.attr));
+    // tmpcopyup: the new tmpfs is filled while it is detached and writable, then made read-only if asked.
+    const copy = step.copyUp && existed !== null;
+    const sbFlags = copy ? step.sbFlags.filter((f) => f !== 'ro') : step.sbFlags;
+    const attrs = fsmountAttrs(step.attr) & ~(copy ? ATTR.RDONLY : 0);
+    const mfd = createFilesystem(step.fstype, step.source, sbFlags, data, attrs);
     try {
+      if (copy) {
+        withContext(`tmpcopyup ${step.destination}`, () => {
+          copyUpInto(dest, mfd, step.destination, data.some((d) => d.key === 'uid' || d.key === 'gid'));
+          if (sbFlags.length !== step.sbFlags.length) reconfigureFilesystem(mfd, ['ro'], [], step.destination);
+          if (step.attr.set & ATTR.RDONLY) applyAttrs(mfd, { set: ATTR.RDONLY, clr: 0 }, false, step.destination);
+        });
+      }
       applyAttrs(mfd, step.recAttr, true, step.destination);
       applyIdmap(mfd, step, env);
       moveMount(mfd, '', dest, '', MOVE_FDS, step.destination);
+      freshMounts.set(mountOf(mfd, step.destination).mntId, step.fstype);
       for (const p of step.propagation) setPropagation(mfd, p, step.destination);
       return mfd;
     } catch (e) {
@@ -379,7 +438,40 @@ function cgroupMount(rootfd: number, plan: RootfsPlan, step: MountStep, env: Pre
   }
 }
 
+/**
+ * "remount" (runc's MS_REMOUNT): change the mount already at the destination. Its per-mount flags
+ * become exactly the ones given (step.attr clears the others; the atime mode stays unless given);
+ * the superblock (ro/rw, sync, size=, ...) is reconfigured only for a filesystem an earlier entry of
+ * this config created, never for one shared with the host (a bind, proc, sysfs, ...).
+ */
+function remountStep(rootfd: number, plan: RootfsPlan, step: MountStep): void {
+  const fd = tryOpenInRoot(rootfd, step.destination);
+  if (fd === null) {
+    throw new RuntsError(`remount ${step.destination}: no such file or directory in the container (nothing is mounted there)`,
+      { op: 'remount', path: step.destination, errno: 'ENOENT' });
+  }
+  try {
+    checkDestination(plan, fd, step, null);
+    const m = mountOf(fd, step.destination);
+    if (!m.mountRoot) {
+      throw new RuntsError(`remount ${step.destination}: nothing is mounted there (a remount changes an existing mount; mount it in an earlier entry)`,
+        { op: 'remount', path: step.destination, errno: 'EINVAL' });
+    }
+    const fresh = freshMounts.get(m.mntId);
+    if (step.kind === 'fs' && fresh !== undefined && !SHARED_SUPERBLOCK.has(fresh)) {
+      // A security label cannot change on a remount: leave the LSM's context= alone.
+      reconfigureFilesystem(fd, step.sbFlags, step.data.filter((d) => d.key !== 'context'), step.destination);
+    }
+    applyAttrs(fd, step.attr, false, step.destination);
+    applyAttrs(fd, step.recAttr, true, step.destination);
+    for (const p of step.propagation) setPropagation(fd, p, step.destination);
+  } finally {
+    close(fd);
+  }
+}
+
 function doMount(rootfd: number, plan: RootfsPlan, step: MountStep, env: PrepareEnv): void {
+  if (step.remount) { remountStep(rootfd, plan, step); return; }
   switch (step.kind) {
     case 'bind': close(bindMount(rootfd, plan, step, env)); break;
     case 'fs': close(fsMount(rootfd, plan, step, env)); break;
@@ -485,6 +577,93 @@ function createDevSymlink(rootfd: number, l: DevSymlink): void {
 }
 
 // ---------------------------------------------------------------------------
+// /dev/console
+
+const EROFS = 30;
+
+/**
+ * The mount point for the console: an empty regular file /dev/console (a
+ * character device already there is used as is). Anything else the image put
+ * there (a symlink, a fifo, an empty directory) is removed first, never
+ * followed (CVE-2025-52565).
+ */
+function createConsoleTarget(rootfd: number): void {
+  const parent = mkdirAllInRoot(rootfd, '/dev', 0o755);
+  try {
+    let fd: number | null = null;
+    try {
+      fd = openBeneath(parent, 'console', '/dev/console');
+    } catch (e) {
+      if (!(e instanceof SyscallError && e.code === ENOENT)) throw e;
+    }
+    if (fd !== null) {
+      let st: FdStat;
+      try { st = fdStat(fd); } finally { close(fd); }
+      if (st.type === 'reg' || st.type === 'chr') return;
+      unlinkat(parent, 'console', st.type === 'dir' ? AT.REMOVEDIR : 0, '/dev/console');
+    }
+    let made: number;
+    try {
+      made = createBeneath(parent, 'console', '/dev/console', 0o666);
+    } catch (e) {
+      // A read-only image without /dev/console: there is nowhere to mount the console.
+      if (e instanceof SyscallError && e.code === EROFS) return;
+      throw e;
+    }
+    let st: FdStat;
+    try { st = fdStat(made); } finally { close(made); }
+    if (st.type !== 'reg') throw new RuntsError(`/dev/console is ${describeStat(st)}, not the empty file runts created`, { op: 'openat', path: '/dev/console' });
+  } finally {
+    close(parent);
+  }
+}
+
+const PTY_SLAVE_MAJOR_MIN = 136;
+const PTY_SLAVE_MAJOR_MAX = 143;
+
+/**
+ * After pivot_root: bind-mount the pty slave `slaveFd` (an open fd of the
+ * container's own devpts, from TIOCGPTPEER) onto /dev/console. The source is
+ * the fd itself (open_tree on it), never a /dev/pts path; the target is
+ * resolved inside the root without following a symlink and must be the
+ * regular file (or character device) prepareRootfs left there. Without a
+ * /dev/console (a read-only image) nothing is mounted.
+ */
+export function mountConsole(slaveFd: number): void {
+  withContext('bind mount the pty onto /dev/console', () => {
+    const pst = fdStat(slaveFd);
+    if (pst.type !== 'chr' || pst.rdevMajor < PTY_SLAVE_MAJOR_MIN || pst.rdevMajor > PTY_SLAVE_MAJOR_MAX) {
+      throw new RuntsError(`the console is ${describeStat(pst)}, not a devpts slave`, { op: 'open_tree', path: '/dev/console' });
+    }
+    const rootfd = open('/', O.PATH | O.DIRECTORY);
+    try {
+      const dest = tryOpenInRoot(rootfd, '/dev/console', { nofollow: true });
+      if (dest === null) return;
+      try {
+        const st = fdStat(dest);
+        if (st.type !== 'reg' && st.type !== 'chr') {
+          throw new RuntsError(`/dev/console is ${describeStat(st)}: refusing to mount the console on it`, { op: 'move_mount', path: '/dev/console' });
+        }
+        const tree = openTree(slaveFd, '', OPEN_TREE.CLONE | OPEN_TREE.CLOEXEC | EMPTY, '/dev/console');
+        try {
+          const tst = fdStat(tree);
+          if (tst.type !== 'chr' || tst.rdevMajor !== pst.rdevMajor || tst.rdevMinor !== pst.rdevMinor) {
+            throw new RuntsError(`the console mount is ${describeStat(tst)}, not the pty ${pst.rdevMajor}:${pst.rdevMinor}`, { op: 'open_tree', path: '/dev/console' });
+          }
+          moveMount(tree, '', dest, '', MOVE_FDS, '/dev/console');
+        } finally {
+          close(tree);
+        }
+      } finally {
+        close(dest);
+      }
+    } finally {
+      close(rootfd);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------
 // Phase 1: prepare
 
 /** runc's rootfsParentMountPrivate: the mount holding the rootfs must not be shared, or pivot_root fails and mounts leak to peers. */
@@ -502,6 +681,7 @@ function makeParentPrivate(rootfs: string): void {
  */
 export function prepareRootfs(plan: RootfsPlan, env: PrepareEnv = {}): void {
   if (preparedRoot) { closeQuietly(preparedRoot.fd); preparedRoot = null; }
+  freshMounts = new Map();
   let real: string;
   try {
     real = fs.realpathSync(plan.rootfs);
@@ -538,6 +718,7 @@ export function prepareRootfs(plan: RootfsPlan, env: PrepareEnv = {}): void {
       const old = umask(0);
       try {
         for (const d of plan.devices) withContext(`create device ${d.path}`, () => createDevice(rootfd, plan, d));
+        if (plan.console) withContext('create /dev/console', () => createConsoleTarget(rootfd));
       } finally {
         umask(old);
       }
