@@ -8,15 +8,11 @@
  * written down in docs/protocol.md.
  *
  * Usage:
- *   nsboot -s SYNCFD [-c] [-n CLONEFLAGS] [-j NS=PATH]... [-u] [-t CLOCK=S.N]... [-e K=V]... -- EXE ARG0 ARGS...
+ *   nsboot -s SYNCFD [-n CLONEFLAGS] [-j NS=PATH]... [-u] [-t CLOCK=S.N]... [-e K=V]... -- EXE ARG0 ARGS...
  *
  *   -s FD        the sync socket shared with the CLI (messages are JSON lines)
  *   -n FLAGS     CLONE_NEW* flags (hex) of the namespaces to create
  *   -j NS=PATH   join the namespace at PATH (NS: user mnt pid net ipc uts cgroup time)
- *   -c           before anything else, ask the CLI to put this process in the
- *                container's cgroups and wait for its reply: the init is born
- *                in them (limits apply from its first instruction) and a new
- *                cgroup namespace, unshared later, is rooted at them
  *   -u           a new user namespace is created: ask the CLI to write the
  *                uid/gid maps, then become uid/gid 0 in it
  *   -t CLOCK=S N offsets of a new time namespace (CLOCK: monotonic or
@@ -31,7 +27,7 @@
  *                through /proc/<pid>/exe (CVE-2019-5736).
  *
  * Flow: open EXE read-only view and the namespace paths (host mount ns) ->
- * [cgroup handshake] -> setns(user) -> setns(others) -> unshare(user) + map handshake ->
+ * setns(user) -> setns(others) -> unshare(user) + map handshake ->
  * unshare(others) -> [time offsets] -> fork (the child is in the new pid/time ns) ->
  * parent: send {"type":"pid"} and exit; child: execveat(EXE).
  *
@@ -243,7 +239,7 @@ int main(int argc, char **argv)
 	struct join joins[MAX_JOIN];
 	char *envp[MAX_ENV + 1];
 	const char *offsets[MAX_TIME];
-	int njoin = 0, nenv = 0, noff = 0, want_maps = 0, want_cgroup = 0, i;
+	int njoin = 0, nenv = 0, noff = 0, want_maps = 0, i;
 	unsigned long clone_flags = 0;
 	char **exe_argv = NULL;
 	int exe_fd;
@@ -263,10 +259,6 @@ int main(int argc, char **argv)
 			usage(a);
 		if (a[1] == 'u') {
 			want_maps = 1;
-			continue;
-		}
-		if (a[1] == 'c') {
-			want_cgroup = 1;
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -321,13 +313,6 @@ int main(int argc, char **argv)
 		joins[i].fd = open(joins[i].path, O_RDONLY | O_CLOEXEC);
 		if (joins[i].fd < 0)
 			fail("open namespace", joins[i].path, errno);
-	}
-
-	if (want_cgroup) {
-		send_msg("{\"type\":\"cgroup\"}\n");
-		read_reply(line, sizeof line);
-		if (strncmp(line, "{\"type\":\"ok\"", 12) != 0)
-			fail("cgroup handshake", line, EPROTO);
 	}
 
 	/* Join: the user namespace first, so the others are joined with its rights. */

@@ -55,8 +55,7 @@ const STEP_TIMEOUT_MS = 60_000;
 function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boolean; pidns: boolean } {
   const namespaces = spec.linux?.namespaces ?? [];
   let flags = 0;
-  // -c: nsboot waits until the CLI has put it in the container's cgroups
-  const args: string[] = ['-s', String(syncFd), '-c'];
+  const args: string[] = ['-s', String(syncFd)];
   let userns = false;
   for (const ns of namespaces) {
     const kind = NAMESPACES.find((k) => k.type === ns.type);
@@ -66,7 +65,9 @@ function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boole
         throw new RuntsError('config.json /linux/namespaces: joining an existing mount namespace is not supported by create', { pointer: '/linux/namespaces' });
       }
       args.push('-j', `${kind.proc}=${ns.path}`);
-    } else {
+    } else if (ns.type !== 'cgroup') {
+      // a new cgroup namespace is unshared by the init stage, once the CLI
+      // has put it in its cgroups (InitPlan.unshareCgroupns)
       flags |= kind.flag;
       if (ns.type === 'user') userns = true;
     }
@@ -217,11 +218,6 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     fds.push(mine);
     const chan = new Channel(mine, 'the container init');
 
-    // nsboot joins the cgroups before it unshares anything: the init is born
-    // in them, and a new cgroup namespace is rooted at the container's cgroup.
-    chan.expect('cgroup', STEP_TIMEOUT_MS);
-    cg.apply(child.pid!);
-    chan.send({ type: 'ok' });
     if (ns.userns) {
       chan.expect('userns', STEP_TIMEOUT_MS);
       writeIdMaps(child.pid!, spec);
@@ -241,6 +237,11 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       }
     }
 
+    // The init joins its cgroups once node has booted, not from birth: the
+    // container's limits (pids.max, memory) must not count the runtime's own
+    // node threads and start-up heap (migration moves neither).
+    chan.expect('booted', STEP_TIMEOUT_MS);
+    cg.apply(pid);
     const plan = buildInitPlan(spec, {
       id: opts.id,
       bundle,

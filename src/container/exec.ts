@@ -100,7 +100,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     stdio.push(theirs, mntns, root);
     if (consoleFd !== undefined) stdio.push(consoleFd);
     const args = [
-      '-s', String(syncIdx), '-c', '-n', '0', ...joins,
+      '-s', String(syncIdx), '-n', '0', ...joins,
       '-e', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '-e', `_RUNTS_SYNC_FD=${syncIdx}`,
       '-e', `_RUNTS_MNTNS_FD=${syncIdx + 1}`, '-e', `_RUNTS_ROOT_FD=${syncIdx + 2}`,
       '--', process.execPath, 'node', execInitPath(),
@@ -117,16 +117,20 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     fds.length = 0;
     fds.push(mine);
     const chan = new Channel(mine, 'the exec process');
-    // nsboot joins the container's cgroups before anything else: the new
-    // process is born in them (pids limits count it from the start)
-    chan.expect('cgroup', 60_000);
-    if (rec.cgroup) {
-      if (o.cgroup) joinSubCgroup(rec.cgroup.paths, o.cgroup, child.pid!);
-      else cgroupManagerFromRecord(rec.cgroup).apply(child.pid!);
-    }
-    chan.send({ type: 'ok' });
     const pid = chan.expect('pid', 60_000).pid;
     await nsbootGone;
+    // The exec stage joins the container's cgroups now — except in a paused
+    // container (--ignore-paused): a process joining a frozen cgroup stops at
+    // once, so it joins only once it has executed the command, and stays
+    // frozen until `resume`.
+    const joinCgroup = (target: number) => {
+      if (!rec.cgroup) return;
+      if (o.cgroup) joinSubCgroup(rec.cgroup.paths, o.cgroup, target);
+      else cgroupManagerFromRecord(rec.cgroup).apply(target);
+    };
+    const paused = status === 'paused';
+    chan.expect('booted', 60_000);
+    if (!paused) joinCgroup(pid);
     const plan = buildExecPlan(spec, proc, {
       preservedFds: o.preserveFds,
       consoleFd: consoleFd === undefined ? undefined : syncIdx + 3,
@@ -138,6 +142,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     chan.close();
     fds.length = 0;
     if (!execd) throw new RuntsError(`exec in container "${o.id}": the process exited before executing the command`, { op: 'exec' });
+    if (paused) joinCgroup(pid);
     if (o.pidFile) writePidFile(o.pidFile, pid);
     if (o.detach) return 0;
     let stop: (() => void) | undefined;

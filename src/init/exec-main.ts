@@ -41,6 +41,7 @@ function main(): void {
   const mntnsFd = Number(process.env._RUNTS_MNTNS_FD);
   const rootFd = Number(process.env._RUNTS_ROOT_FD);
   for (const k of ['_RUNTS_SYNC_FD', '_RUNTS_MNTNS_FD', '_RUNTS_ROOT_FD']) delete process.env[k];
+  sync.send({ type: 'booted' }); // the CLI puts us in the cgroups now (docs/protocol.md)
   try {
     const { plan } = sync.expect('exec-plan', 60_000);
     enterContainerFs(mntnsFd, rootFd);

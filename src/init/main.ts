@@ -29,6 +29,7 @@ import { lookPath, setHostnames, setRlimits, withHome } from './process.js';
 import { applyCreateAttrs, applyStartAttrs, applySysctl, prepareSecurity } from './security.js';
 
 const PLAN_TIMEOUT_MS = 60_000;
+const CLONE_NEWCGROUP = 0x02000000;
 
 function report(chan: Channel | undefined, e: unknown): void {
   const rec = e instanceof RuntsError ? e.toJSON() : { message: describeError(e) };
@@ -41,6 +42,7 @@ function report(chan: Channel | undefined, e: unknown): void {
 
 /** Everything up to "ready": the container exists, the user program does not run yet. */
 async function create(plan: InitPlan, chan: Channel): Promise<string> {
+  if (plan.unshareCgroupns) libc.checked('unshare(CLONE_NEWCGROUP)', libc.bindLibc('int unshare(int flags)')(CLONE_NEWCGROUP));
   prepareSecurity(plan);
   prepareRootfs(plan.rootfs);
   chan.send({ type: 'hooks', phase: 'createRuntime' });
@@ -83,6 +85,9 @@ async function main(): Promise<void> {
   delete process.env._RUNTS_SYNC_FD;
   delete process.env._RUNTS_START_FD;
   const sync = new Channel(syncFd, 'runts');
+  // node's start-up threads exist now: the CLI may put us in the cgroups
+  // (docs/protocol.md, "Why the cgroups are joined after the start")
+  sync.send({ type: 'booted' });
 
   // A created container that gets a catchable signal just ends, as with runc.
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {

@@ -65,6 +65,13 @@ export interface InitPlan {
   state: State;
   /** Number of preserved fds (LISTEN_FDS + --preserve-fds) at 3 … 3+n-1. */
   preservedFds: number;
+  /**
+   * Create the cgroup namespace here, not in nsboot: the CLI has put the
+   * init in its cgroups by now, so the namespace is rooted at them (runc
+   * too joins, then unshares). CLONE_NEWCGROUP is allowed to a
+   * multithreaded process; it applies to the calling thread, which execs.
+   */
+  unshareCgroupns: boolean;
   /** fd of the connected console socket, when process.terminal. */
   consoleFd?: number;
   /** The container has its own user namespace. */
@@ -178,6 +185,7 @@ export function buildInitPlan(spec: Spec, ctx: PlanContext): InitPlan {
     hooks: { createContainer: spec.hooks?.createContainer ?? [], startContainer: spec.hooks?.startContainer ?? [] },
     state: { ociVersion: spec.ociVersion, id: ctx.id, status: 'creating', pid: ctx.containerPid, bundle: ctx.bundle, annotations: spec.annotations ?? {} },
     preservedFds: ctx.preservedFds,
+    unshareCgroupns: hasNewNamespace(spec, 'cgroup'),
     consoleFd: ctx.consoleFd,
     userns,
     newKeyring: ctx.noNewKeyring !== true,

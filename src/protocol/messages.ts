@@ -5,7 +5,7 @@ import type { InitPlan } from '../init/plan.js';
 
 export type Message =
   | { type: 'userns' }
-  | { type: 'cgroup' }
+  | { type: 'booted' }
   | { type: 'ok' }
   | { type: 'pid'; pid: number }
   | { type: 'plan'; plan: InitPlan }

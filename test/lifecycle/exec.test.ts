@@ -192,4 +192,39 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.equal(r.status, 0, r.stderr);
     t.equal(r.stdout, 'got:hello\n');
   });
+
+  t.test('low pids limits: the runtime\'s own processes are not counted, nsboot is reaped', async (t) => {
+    const lid = uniqueId('pidlim');
+    // pids.max 1: only the init; node's threads and the bootstrap must not count against it
+    const c = rt.run(['run', '-d', '--bundle', makeBundle({ args: ['sleep', '1000'], mutate: (c) => { c.linux.resources = { pids: { limit: 1 } }; } }), lid]);
+    t.equal(c.code, 0, `create with pids.max 1 (${c.stderr.trim()})`);
+    const cgOf = (pid: number) => fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => /:pids:/.test(l))!.split(':')[2]!;
+    const current = () => fs.readFileSync(`/sys/fs/cgroup/pids${cgOf(rt.state(lid).pid as number)}/pids.current`, 'utf8').trim();
+    t.equal(current(), '1', 'pids.current is 1: no zombie bootstrap left in the cgroup');
+    const e = rt.run(['exec', lid, 'sh', '-c', 'echo in; sleep 0 & wait']);
+    t.equal(e.stdout, 'in\n', 'an exec runs (it joins over the limit, like a migration)');
+    t.match(e.stderr, /can't fork|Resource temporarily unavailable/, `but cannot fork inside: the limit holds (${e.stderr.trim()})`);
+    t.equal(current(), '1', 'and leaves nothing counted behind');
+    t.equal(rt.run(['delete', '--force', lid]).code, 0);
+  });
+
+  t.test('exec --ignore-paused into a paused container: runs frozen until resume', async (t) => {
+    const pid = uniqueId('paused');
+    t.equal(rt.run(['run', '-d', '--bundle', makeBundle({ args: ['sleep', '1000'] }), pid]).code, 0);
+    t.equal(rt.run(['pause', pid]).code, 0);
+    const refused = exec([pid, 'true']);
+    t.equal(refused.code, 255, 'without --ignore-paused: refused');
+    t.match(refused.stderr, /paused/);
+    const pidFile = path.join(tmpdir('runts-pf-'), 'pid');
+    const r = rt.run(['exec', '--ignore-paused', '--detach', '--pid-file', pidFile, pid, 'sleep', '999'], { timeoutMs: 20_000 });
+    t.equal(r.code, 0, `exec --ignore-paused --detach returns (${r.stderr.trim()})`);
+    const p = Number(fs.readFileSync(pidFile, 'utf8'));
+    const state = () => /State:\s+(\S)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))![1];
+    const frozen = fs.readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(`/${pid}`);
+    t.ok(frozen, 'the process is in the container\'s cgroup');
+    t.equal(state(), 'D', 'and frozen with it');
+    t.equal(rt.run(['resume', pid]).code, 0);
+    t.not(state(), 'D', 'resume thaws it');
+    t.equal(rt.run(['delete', '--force', pid]).code, 0);
+  });
 }
