@@ -353,6 +353,10 @@ function checkMountOptions(c: Ctx, m: Mount, at: string): void {
   });
   const bind = options.includes('bind') || options.includes('rbind');
   if (bind && !m.source) error(c, at, 'missing required property "source" (required for bind mounts)');
+  const copyUp = options.lastIndexOf('tmpcopyup');
+  if (copyUp >= 0 && (bind || m.type !== 'tmpfs')) {
+    error(c, `${at}/options/${copyUp}`, `mount option "tmpcopyup" is only valid for tmpfs mounts, not ${bind ? 'a bind mount' : `type ${show(m.type ?? '')}`}`);
+  }
   if (m.source !== undefined) checkPath(c, `${at}/source`, m.source, false);
 }
 

@@ -114,6 +114,10 @@ const CASES: Case[] = [
     pointer: '/mounts/1', message: 'gidMappings must be specified along with uidMappings' },
   { name: 'idmap without mappings or user namespace', mutate: (c) => c.mounts.push({ destination: '/d', source: '/d', options: ['rbind', 'ridmap'] }),
     pointer: '/mounts/1/options', message: '"ridmap" needs uidMappings and gidMappings on the mount or a user namespace' },
+  { name: 'tmpcopyup on a bind mount', mutate: (c) => c.mounts.push({ destination: '/d', source: '/d', options: ['rbind', 'tmpcopyup'] }),
+    pointer: '/mounts/1/options/1', message: 'mount option "tmpcopyup" is only valid for tmpfs mounts, not a bind mount' },
+  { name: 'tmpcopyup on proc', mutate: (c) => (c.mounts[0].options = ['tmpcopyup']), pointer: '/mounts/0/options/0',
+    message: `mount option "tmpcopyup" is only valid for tmpfs mounts, not type "${'proc'}"` },
   // hooks, annotations
   { name: 'hook path relative', mutate: (c) => (c.hooks = { poststop: [{ path: 'cleanup.sh' }] }), pointer: '/hooks/poststop/0/path',
     message: 'must be an absolute path, got "cleanup.sh"' },
