@@ -15,7 +15,7 @@ import { cgroupManager, type CgroupManager, type CgroupRecord } from '../cgroups
 import { describeError, RuntsError } from '../common/errors.js';
 import { logDebug, logWarning } from '../common/log.js';
 import { initPath, nsbootPath } from '../common/paths.js';
-import { runHooks, runHooksCollectingErrors } from '../hooks/run.js';
+import { runHooks, runHooksCollectingErrors, stepTimeoutMs } from '../hooks/run.js';
 import { buildInitPlan } from '../init/plan.js';
 import * as libc from '../linux/libc.js';
 import { SOCK } from '../linux/libc.js';
@@ -256,13 +256,13 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       warn: logWarning,
     });
     chan.send({ type: 'plan', plan });
-    chan.expect('hooks');
+    chan.expect('hooks', STEP_TIMEOUT_MS);
     logDebug(`create: rootfs ready at ${performance.now().toFixed(1)} ms`);
     const state = hostState(rec, 'creating');
     await runHooks('prestart', spec.hooks?.prestart, state);
     await runHooks('createRuntime', spec.hooks?.createRuntime, state);
     chan.send({ type: 'ok' });
-    chan.expect('ready');
+    chan.expect('ready', stepTimeoutMs(STEP_TIMEOUT_MS, spec.hooks?.createContainer));
     logDebug(`create: init ready at ${performance.now().toFixed(1)} ms`);
     chan.close();
     fds.length = 0;

@@ -138,7 +138,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
       warn: logWarning,
     });
     chan.send({ type: 'exec-plan', plan });
-    const execd = chan.awaitExec();
+    const execd = chan.awaitExec(60_000);
     chan.close();
     fds.length = 0;
     if (!execd) throw new RuntsError(`exec in container "${o.id}": the process exited before executing the command`, { op: 'exec' });

@@ -9,12 +9,25 @@ import { cgroupProcesses } from './cgroup-procs.js';
 
 export function signalInit(rec: ContainerRecord, sig: number): void {
   const init = rec.init!;
-  const pidfd = libc.pidfdOpen(init.pid);
+  const notRunning = () => new RuntsError(`cannot kill container "${rec.id}": container not running`, { op: 'kill', errno: 'ESRCH' });
+  let pidfd: number;
+  try {
+    pidfd = libc.pidfdOpen(init.pid);
+  } catch (e) {
+    // the init exited between the state check and here
+    if ((e as RuntsError).errno === 'ESRCH') throw notRunning();
+    throw e;
+  }
   try {
     // The pidfd pins the process: if its start time still matches, the
     // signal cannot reach a recycled pid.
-    if (!isAlive(init.pid, init.startTime)) throw new RuntsError(`container "${rec.id}" is not running`, { op: 'kill' });
-    libc.pidfdSendSignal(pidfd, sig);
+    if (!isAlive(init.pid, init.startTime)) throw notRunning();
+    try {
+      libc.pidfdSendSignal(pidfd, sig);
+    } catch (e) {
+      if ((e as RuntsError).errno === 'ESRCH') throw notRunning(); // exited after the check (a zombie's pidfd)
+      throw e;
+    }
   } finally {
     libc.close(pidfd);
   }

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntsError } from '../common/errors.js';
-import { runHooks } from '../hooks/run.js';
+import { runHooks, stepTimeoutMs } from '../hooks/run.js';
 import * as libc from '../linux/libc.js';
 import { SOCK } from '../linux/libc.js';
 import { Channel } from '../protocol/channel.js';
@@ -45,7 +45,8 @@ export async function startContainer(store: Store, id: string, pre?: { rec: Cont
     }
     const chan = new Channel(fd, 'the container init');
     chan.send({ type: 'start' });
-    const execd = chan.awaitExec();
+    // bounded unless a startContainer hook has no timeout: a hung init is an error, not a hang
+    const execd = chan.awaitExec(stepTimeoutMs(60_000, spec.hooks?.startContainer));
     chan.close();
     if (!execd) throw new RuntsError(`container "${id}" init exited before executing the process`, { op: 'start' });
     try {

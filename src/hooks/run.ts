@@ -72,3 +72,17 @@ export async function runHooksCollectingErrors(phase: HookName, hooks: Hook[] | 
   }
   return errs;
 }
+
+/**
+ * How long a step that runs these hooks may take: `baseMs` plus every hook's
+ * timeout, or undefined (no bound) when a hook has none — a hook without a
+ * timeout may legitimately run as long as it likes.
+ */
+export function stepTimeoutMs(baseMs: number, hooks: Hook[] | undefined): number | undefined {
+  let ms = baseMs;
+  for (const h of hooks ?? []) {
+    if (!h.timeout) return undefined;
+    ms += h.timeout * 1000;
+  }
+  return ms;
+}

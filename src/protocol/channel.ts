@@ -71,11 +71,13 @@ export class Channel {
    * After `start`/`exec-plan`: read until EOF. The peer sends "exec" just
    * before execve and its end of the socket closes (CLOEXEC) when execve
    * succeeds; an "error" at any point is thrown. True if "exec" was seen.
+   * With a timeout (ms) for the whole wait, a peer that hangs is an error.
    */
-  awaitExec(): boolean {
+  awaitExec(timeoutMs?: number): boolean {
     let execd = false;
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     for (;;) {
-      const msg = this.recv();
+      const msg = this.recv(deadline === undefined ? undefined : Math.max(0, deadline - Date.now()));
       if (msg === null) return execd;
       if (msg.type === 'exec') execd = true;
       else if (msg.type === 'error') throw RuntsError.fromJSON(msg.error);
