@@ -16,7 +16,12 @@ else {
   const parent = `runts-race-${process.pid}`;
   const rounds = 300;
   t.teardown(() => {
-    for (const h of detectCgroups().v1) { try { fs.rmSync(path.join(h.mountpoint, parent), { recursive: false }); } catch { /* gone */ } }
+    // container dirs a failed run may have left, then the parent
+    for (const h of detectCgroups().v1) {
+      const dir = path.join(h.mountpoint, parent);
+      for (const id of ['a', 'b', 'c']) { try { fs.rmdirSync(path.join(dir, id)); } catch { /* gone */ } }
+      try { fs.rmdirSync(dir); } catch { /* gone */ }
+    }
   });
   t.test('concurrent create/destroy under a parent that deletes keep removing', async (t) => {
     const run = (id: string) => new Promise<string[]>((resolve, reject) => {
