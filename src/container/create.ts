@@ -224,7 +224,6 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       chan.send({ type: 'ok' });
     }
     const pid = chan.expect('pid', STEP_TIMEOUT_MS).pid;
-    await nsbootGone;
     logDebug(`create: init pid ${pid} at ${performance.now().toFixed(1)} ms`);
     const st = procStat(pid);
     rec.init = { pid, startTime: st?.startTime ?? '' };
@@ -237,11 +236,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       }
     }
 
-    // The init joins its cgroups once node has booted, not from birth: the
-    // container's limits (pids.max, memory) must not count the runtime's own
-    // node threads and start-up heap (migration moves neither).
-    chan.expect('booted', STEP_TIMEOUT_MS);
-    cg.apply(pid);
+    // The plan is made while the init's node boots.
     const plan = buildInitPlan(spec, {
       id: opts.id,
       bundle,
@@ -255,6 +250,13 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       cgroupMode: cg.record.mode,
       warn: logWarning,
     });
+    logDebug(`create: plan ready at ${performance.now().toFixed(1)} ms`);
+    // The init joins its cgroups once node has booted, not from birth: the
+    // container's limits (pids.max, memory) must not count the runtime's own
+    // node threads and start-up heap (migration moves neither).
+    chan.expect('booted', STEP_TIMEOUT_MS);
+    logDebug(`create: init booted at ${performance.now().toFixed(1)} ms`);
+    cg.apply(pid);
     chan.send({ type: 'plan', plan });
     chan.expect('hooks', STEP_TIMEOUT_MS);
     logDebug(`create: rootfs ready at ${performance.now().toFixed(1)} ms`);
@@ -269,6 +271,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     rec.phase = 'created';
     store.write(rec);
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    await nsbootGone; // long exited: reaped here, off the critical path
     return { rec, spec, lock };
   } catch (e) {
     for (const fd of fds) libc.close(fd);

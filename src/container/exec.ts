@@ -118,11 +118,17 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     fds.push(mine);
     const chan = new Channel(mine, 'the exec process');
     const pid = chan.expect('pid', 60_000).pid;
-    await nsbootGone;
-    // The exec stage joins the container's cgroups now — except in a paused
-    // container (--ignore-paused): a process joining a frozen cgroup stops at
-    // once, so it joins only once it has executed the command, and stays
-    // frozen until `resume`.
+    // made while the exec stage's node boots
+    const plan = buildExecPlan(spec, proc, {
+      preservedFds: o.preserveFds,
+      consoleFd: consoleFd === undefined ? undefined : syncIdx + 3,
+      state: { ociVersion: rec.ociVersion, id: o.id, status: 'running', pid: init.pid, bundle: rec.bundle, annotations: rec.annotations },
+      warn: logWarning,
+    });
+    // The exec stage joins the container's cgroups once node has booted —
+    // except in a paused container (--ignore-paused): a process joining a
+    // frozen cgroup stops at once, so it joins only once it has executed the
+    // command, and stays frozen until `resume`.
     const joinCgroup = (target: number) => {
       if (!rec.cgroup) return;
       if (o.cgroup) joinSubCgroup(rec.cgroup.paths, o.cgroup, target);
@@ -131,18 +137,13 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     const paused = status === 'paused';
     chan.expect('booted', 60_000);
     if (!paused) joinCgroup(pid);
-    const plan = buildExecPlan(spec, proc, {
-      preservedFds: o.preserveFds,
-      consoleFd: consoleFd === undefined ? undefined : syncIdx + 3,
-      state: { ociVersion: rec.ociVersion, id: o.id, status: 'running', pid: init.pid, bundle: rec.bundle, annotations: rec.annotations },
-      warn: logWarning,
-    });
     chan.send({ type: 'exec-plan', plan });
     const execd = chan.awaitExec(60_000);
     chan.close();
     fds.length = 0;
     if (!execd) throw new RuntsError(`exec in container "${o.id}": the process exited before executing the command`, { op: 'exec' });
     if (paused) joinCgroup(pid);
+    await nsbootGone; // long exited: reaped here, off the critical path
     if (o.pidFile) writePidFile(o.pidFile, pid);
     if (o.detach) return 0;
     let stop: (() => void) | undefined;

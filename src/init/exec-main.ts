@@ -10,6 +10,8 @@
  * Then it does what the container init does last: console, rlimits,
  * credentials, capabilities, cwd, no_new_privs, seccomp, execve.
  */
+// first: announces 'booted' before the rest of the bundle loads
+import './announce-boot.js';
 import { describeError, RuntsError } from '../common/errors.js';
 import * as libc from '../linux/libc.js';
 import { PR } from '../linux/libc.js';
@@ -41,7 +43,6 @@ function main(): void {
   const mntnsFd = Number(process.env._RUNTS_MNTNS_FD);
   const rootFd = Number(process.env._RUNTS_ROOT_FD);
   for (const k of ['_RUNTS_SYNC_FD', '_RUNTS_MNTNS_FD', '_RUNTS_ROOT_FD']) delete process.env[k];
-  sync.send({ type: 'booted' }); // the CLI puts us in the cgroups now (docs/protocol.md)
   try {
     const { plan } = sync.expect('exec-plan', 60_000);
     enterContainerFs(mntnsFd, rootFd);

@@ -14,6 +14,8 @@
  * The process is non-dumpable throughout, so no container process can ptrace
  * it or open its /proc files; execve of the user program resets that.
  */
+// first: announces 'booted' before the rest of the bundle loads
+import './announce-boot.js';
 import { describeError, RuntsError } from '../common/errors.js';
 import { runHooks } from '../hooks/run.js';
 import * as libc from '../linux/libc.js';
@@ -85,9 +87,6 @@ async function main(): Promise<void> {
   delete process.env._RUNTS_SYNC_FD;
   delete process.env._RUNTS_START_FD;
   const sync = new Channel(syncFd, 'runts');
-  // node's start-up threads exist now: the CLI may put us in the cgroups
-  // (docs/protocol.md, "Why the cgroups are joined after the start")
-  sync.send({ type: 'booted' });
 
   // A created container that gets a catchable signal just ends, as with runc.
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {
