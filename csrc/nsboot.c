@@ -8,13 +8,17 @@
  * written down in docs/protocol.md.
  *
  * Usage:
- *   nsboot -s SYNCFD [-n CLONEFLAGS] [-j NS=PATH]... [-u] [-t CLOCK=S.N]... [-e K=V]... -- EXE ARG0 ARGS...
+ *   nsboot -s SYNCFD [-a CPUS] [-n CLONEFLAGS] [-j NS=PATH]... [-u] [-t CLOCK=S.N]... [-e K=V]... -- EXE ARG0 ARGS...
  *
  *   -s FD        the sync socket shared with the CLI (messages are JSON lines)
  *   -n FLAGS     CLONE_NEW* flags (hex) of the namespaces to create
  *   -j NS=PATH   join the namespace at PATH (NS: user mnt pid net ipc uts cgroup time)
  *   -u           a new user namespace is created: ask the CLI to write the
  *                uid/gid maps, then become uid/gid 0 in it
+ *   -a CPUS      comma-separated CPU numbers: this process's affinity from
+ *                its start (process.execCPUAffinity.initial of `runts exec`:
+ *                the affinity before the process joins the container's
+ *                cgroup; the exec stage applies `final` after it)
  *   -t CLOCK=S N offsets of a new time namespace (CLOCK: monotonic or
  *                boottime; S seconds, N nanoseconds, as one argument
  *                "monotonic=5 0"), written to /proc/self/timens_offsets
@@ -215,6 +219,33 @@ static int readonly_view(const char *path)
 	return fd;
 }
 
+/* "0,2,3" -> sched_setaffinity(0, ...) of this (single-threaded) process. */
+static void set_affinity(const char *list)
+{
+	long max = -1;
+	const char *p;
+	char *end;
+	for (p = list; *p; p = *end ? end + 1 : end) {
+		long n = strtol(p, &end, 10);
+		if (end == p || n < 0 || n >= 65536 || (*end && *end != ','))
+			usage(list);
+		if (n > max)
+			max = n;
+	}
+	if (max < 0)
+		usage(list);
+	size_t size = CPU_ALLOC_SIZE(max + 1);
+	cpu_set_t *set = CPU_ALLOC(max + 1);
+	if (!set)
+		fail("CPU_ALLOC", list, ENOMEM);
+	CPU_ZERO_S(size, set);
+	for (p = list; *p; p = *end ? end + 1 : end)
+		CPU_SET_S((size_t)strtol(p, &end, 10), size, set);
+	if (sched_setaffinity(0, size, set) < 0)
+		fail("sched_setaffinity", list, errno);
+	CPU_FREE(set);
+}
+
 /* "monotonic=5 0" -> "monotonic 5 0\n", one write per clock (the kernel
  * parses one line per write, and only before any process entered the ns). */
 static void write_time_offsets(const char **offsets, int n)
@@ -239,6 +270,7 @@ int main(int argc, char **argv)
 	struct join joins[MAX_JOIN];
 	char *envp[MAX_ENV + 1];
 	const char *offsets[MAX_TIME];
+	const char *cpus = NULL;
 	int njoin = 0, nenv = 0, noff = 0, want_maps = 0, i;
 	unsigned long clone_flags = 0;
 	char **exe_argv = NULL;
@@ -286,6 +318,9 @@ int main(int argc, char **argv)
 			njoin++;
 			break;
 		}
+		case 'a':
+			cpus = v;
+			break;
 		case 't':
 			if (noff >= MAX_TIME || !strchr(v, '='))
 				usage(v);
@@ -308,6 +343,8 @@ int main(int argc, char **argv)
 	/* The sync fd stays open (no CLOEXEC): the init stage inherits it. */
 
 	/* Everything that names a host path is opened now, in the host mount ns. */
+	if (cpus)
+		set_affinity(cpus);
 	exe_fd = readonly_view(exe_argv[0]);
 	for (i = 0; i < njoin; i++) {
 		joins[i].fd = open(joins[i].path, O_RDONLY | O_CLOEXEC);

@@ -17,6 +17,7 @@ import { execInitPath, nsbootPath } from '../common/paths.js';
 import { buildExecPlan, execProcessFromFlags, type ExecFlags } from '../init/exec-plan.js';
 import * as libc from '../linux/libc.js';
 import { PR, SOCK } from '../linux/libc.js';
+import { planExecAffinity } from '../linux/affinity.js';
 import { NAMESPACES } from '../linux/namespaces.js';
 import { isAlive } from '../linux/proctree.js';
 import { Channel } from '../protocol/channel.js';
@@ -95,12 +96,15 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     fds.push(root);
     if (!isAlive(init.pid, init.startTime)) throw new RuntsError(`cannot exec in container "${o.id}": its init exited`, { op: 'exec' });
     const syncIdx = 3 + o.preserveFds;
+    // execCPUAffinity.initial: nsboot's (and so the exec stage's) affinity from its start, before the cgroup join
+    const initial = planExecAffinity(proc)?.initial;
+    const initialCpus = initial ? ['-a', initial.join(',')] : [];
     const stdio: (number | 'inherit')[] = ['inherit', 'inherit', 'inherit'];
     for (let i = 0; i < o.preserveFds; i++) stdio.push(3 + i);
     stdio.push(theirs, mntns, root);
     if (consoleFd !== undefined) stdio.push(consoleFd);
     const args = [
-      '-s', String(syncIdx), '-n', '0', ...joins,
+      '-s', String(syncIdx), ...initialCpus, '-n', '0', ...joins,
       '-e', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '-e', `_RUNTS_SYNC_FD=${syncIdx}`,
       '-e', `_RUNTS_MNTNS_FD=${syncIdx + 1}`, '-e', `_RUNTS_ROOT_FD=${syncIdx + 2}`,
       '--', process.execPath, 'node', execInitPath(),

@@ -12,7 +12,9 @@
  *   applyCreateAttrs     last step of create, before "ready" (runc sets the
  *                        scheduler and I/O priority there too): memory
  *                        policy, scheduler, I/O priority. A failure fails
- *                        `create`, which undoes everything;
+ *                        `create`, which undoes everything. The CPU
+ *                        affinity is reset to the cpuset's (the init does
+ *                        not keep a pinning of runts's caller);
  *   applyStartAttrs      after the startContainer hooks (which must not run
  *                        with the container's persona or LSM labels), before
  *                        the seccomp filter (both orders, so a profile cannot
@@ -29,7 +31,7 @@
  */
 import * as fs from 'node:fs';
 import { RuntsError } from '../common/errors.js';
-import { setAffinity } from '../linux/affinity.js';
+import { setFinalAffinity } from '../linux/affinity.js';
 import { applyLsmWrites, lsmWrites } from '../linux/lsm.js';
 import { setMemoryPolicy } from '../linux/mempolicy.js';
 import { setPersonality } from '../linux/personality.js';
@@ -84,6 +86,8 @@ export function schedulerAfterHooks(plan: InitPlan): boolean {
 
 export function applyCreateAttrs(plan: InitPlan): void {
   const p = plan.process;
+  // the init is in its cgroups by now: every CPU of the cpuset, not the caller's pinning (runc ≥ 1.2)
+  setFinalAffinity(undefined);
   if (plan.memoryPolicy) setMemoryPolicy(plan.memoryPolicy);
   if (p.scheduler && !schedulerAfterHooks(plan)) setScheduler(p.scheduler);
   if (p.ioPriority) setIoPriority(p.ioPriority);
@@ -100,14 +104,14 @@ export function applyStartAttrs(plan: InitPlan): void {
 }
 
 /**
- * For `runts exec` (not wired yet: src/init/exec-main.ts would call it after
- * joining the container's cgroup, before its seccomp filter and credential
- * switch): execCPUAffinity.final, scheduler, I/O priority and the LSM exec
- * labels of the exec'd process. execCPUAffinity.initial belongs to the
- * process that joins the cgroup (nsboot), not to this stage.
+ * For `runts exec` (src/init/exec-main.ts, once the CLI has put the stage in
+ * the container's cgroup, before its seccomp filter and credential switch):
+ * execCPUAffinity.final (or a reset to every CPU of the cpuset), scheduler,
+ * I/O priority and the LSM exec labels of the exec'd process.
+ * execCPUAffinity.initial was set by nsboot (-a) before the cgroup join.
  */
 export function applyExecAttrs(p: ProcessPlan): void {
-  if (p.execCPUAffinity?.final) setAffinity(p.execCPUAffinity.final);
+  setFinalAffinity(p.execCPUAffinity?.final);
   if (p.scheduler) setScheduler(p.scheduler);
   if (p.ioPriority) setIoPriority(p.ioPriority);
   const writes = lsmWrites(p);

@@ -7,10 +7,13 @@
  * the exec'd process after it did (empty/omitted: leave it to the kernel and
  * the cgroup's cpuset). So `runts create/run` only validate it (a bad list is
  * a ConfigError with its pointer) and do not apply it to the init, as runc;
- * `runts exec` applies it (planExecAffinity + setAffinity).
+ * `runts exec` applies it: `initial` in nsboot (-a, from its first
+ * instruction), `final` in the exec stage once it is in the cgroup
+ * (setFinalAffinity; the init gets the same reset).
  */
 import { ConfigError } from '../common/errors.js';
 import type { Process } from '../spec/types.js';
+import { readFileSync } from 'node:fs';
 import { bindLibc, checked } from './libc.js';
 
 /** Upper bound for CPU numbers (the kernel's NR_CPUS maximum). */
@@ -66,4 +69,24 @@ export function setAffinity(cpus: number[]): void {
   setaffinityFn ??= bindLibc('int sched_setaffinity(int pid, size_t len, const void *mask)');
   const mask = bitmask(cpus);
   checked('sched_setaffinity', setaffinityFn(0, mask.length, mask), cpus.join(','));
+}
+
+/** Every CPU the kernel may ever bring online (/sys/devices/system/cpu/possible), or CPUs 0..1023. */
+function possibleCpus(): number[] {
+  try {
+    return parseCpuList(readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim(), '/sys/devices/system/cpu/possible');
+  } catch {
+    return Array.from({ length: 1024 }, (_, i) => i);
+  }
+}
+
+/**
+ * The affinity a container process ends with: execCPUAffinity.final when
+ * given, otherwise every CPU — which the kernel narrows to the cgroup's
+ * cpuset — so the process neither keeps `initial` nor inherits a pinning of
+ * the runtime's caller (`taskset -c 0 runts exec …`), as runc ≥ 1.2 does.
+ */
+export function setFinalAffinity(final: number[] | undefined): void {
+  if (final) return setAffinity(final);
+  try { setAffinity(possibleCpus()); } catch { /* best effort: the inherited affinity stays */ }
 }
