@@ -8,6 +8,12 @@
  * written down in docs/protocol.md.
  *
  * Usage:
+ *   nsboot -U
+ *       holds a new, empty user namespace for an idmapped mount: unshare it,
+ *       print "ready\n" on stdout, then wait until stdin reaches EOF (the CLI
+ *       writes /proc/<pid>/{uid,gid}_map, the init stage opens
+ *       /proc/<pid>/ns/user for mount_setattr(MOUNT_ATTR_IDMAP), then the CLI
+ *       closes the pipe). Dies with its parent (PR_SET_PDEATHSIG).
  *   nsboot -s SYNCFD [-a CPUS] [-n CLONEFLAGS] [-j NS=PATH]... [-u] [-t CLOCK=S.N]... [-e K=V]... -- EXE ARG0 ARGS...
  *
  *   -s FD        the sync socket shared with the CLI (messages are JSON lines)
@@ -265,6 +271,26 @@ static void write_time_offsets(const char **offsets, int n)
 	close(fd);
 }
 
+static int userns_holder(void)
+{
+	char c;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() == 1)
+		return 1; /* the CLI is already gone */
+	if (unshare(CLONE_NEWUSER) < 0) {
+		const char *name = errno_name(errno);
+		dprintf(1, "error unshare(CLONE_NEWUSER): %s\n", name ? name : "unknown errno");
+		return 1;
+	}
+	if (write(1, "ready\n", 6) != 6)
+		return 1;
+	for (;;) {
+		ssize_t n = read(0, &c, 1);
+		if (n == 0 || (n < 0 && errno != EINTR))
+			return 0;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct join joins[MAX_JOIN];
@@ -277,6 +303,9 @@ int main(int argc, char **argv)
 	int exe_fd;
 	pid_t child;
 	char line[256];
+
+	if (argc == 2 && !strcmp(argv[1], "-U"))
+		return userns_holder();
 
 	/* Nobody may ptrace us or open our /proc files while we work. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -25,6 +25,7 @@ import { Channel } from '../protocol/channel.js';
 import type { Resources, Spec, State } from '../spec/types.js';
 import { loadConfig, validateContainerId } from '../spec/validate.js';
 import { type ContainerRecord, type Lock, Store, writeAtomic } from '../state/store.js';
+import { IdmapHolders, idmapsOf } from './idmap-userns.js';
 import { killAndWait } from './wait.js';
 
 export interface CreateOptions {
@@ -189,6 +190,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const dir = store.dir(opts.id);
   let cg: CgroupManager | undefined;
   let child: ChildProcess | undefined;
+  let idmap: IdmapHolders | undefined;
   const fds: number[] = [];
   try {
     cg = cgroupManager(opts.id, spec.linux?.cgroupsPath);
@@ -250,6 +252,12 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       cgroupMode: cg.record.mode,
       warn: logWarning,
     });
+    const maps = idmapsOf(plan);
+    if (maps.length > 0) {
+      idmap = new IdmapHolders();
+      await idmap.start(maps);
+      plan.idmapUserns = idmap.userns;
+    }
     logDebug(`create: plan ready at ${performance.now().toFixed(1)} ms`);
     // The init joins its cgroups once node has booted, not from birth: the
     // container's limits (pids.max, memory) must not count the runtime's own
@@ -259,6 +267,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     cg.apply(pid);
     chan.send({ type: 'plan', plan });
     chan.expect('hooks', STEP_TIMEOUT_MS);
+    await idmap?.stop(); // the mounts are done
     logDebug(`create: rootfs ready at ${performance.now().toFixed(1)} ms`);
     const state = hostState(rec, 'creating');
     await runHooks('prestart', spec.hooks?.prestart, state);
@@ -275,6 +284,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     return { rec, spec, lock };
   } catch (e) {
     for (const fd of fds) libc.close(fd);
+    await idmap?.stop();
     undo(store, rec, cg, child);
     lock.release();
     // runtime.md lifecycle: a failing prestart/createRuntime/createContainer

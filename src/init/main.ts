@@ -26,6 +26,7 @@ import { Channel } from '../protocol/channel.js';
 import { setupConsole } from './console.js';
 import { joinSessionKeyring } from '../linux/keyring.js';
 import { finalizeAndExec } from './finalize.js';
+import type { IDMapping } from '../spec/types.js';
 import type { InitPlan } from './plan.js';
 import { lookPath, setHostnames, setRlimits, withHome } from './process.js';
 import { applyCreateAttrs, applyStartAttrs, applySysctl, prepareSecurity } from './security.js';
@@ -42,11 +43,22 @@ function report(chan: Channel | undefined, e: unknown): void {
   }
 }
 
+/**
+ * An fd of the user namespace the CLI made for an idmapped mount with these
+ * mappings (plan.idmapUserns); /proc is still the host's here (before pivot_root).
+ */
+function idmapUsernsFd(plan: InitPlan, uid: IDMapping[], gid: IDMapping[]): number {
+  const key = (m: IDMapping[]) => m.map((x) => `${x.containerID}:${x.hostID}:${x.size}`).join(',');
+  const h = plan.idmapUserns?.find((u) => key(u.uidMappings) === key(uid) && key(u.gidMappings) === key(gid));
+  if (!h) throw new RuntsError(`idmapped mount: no user namespace was prepared for uid mappings ${key(uid)}, gid mappings ${key(gid)}`, { op: 'mount_setattr(MOUNT_ATTR_IDMAP)' });
+  return libc.open(`/proc/${h.pid}/ns/user`, libc.O.RDONLY | libc.O.CLOEXEC);
+}
+
 /** Everything up to "ready": the container exists, the user program does not run yet. */
 async function create(plan: InitPlan, chan: Channel): Promise<string> {
   if (plan.unshareCgroupns) libc.checked('unshare(CLONE_NEWCGROUP)', libc.bindLibc('int unshare(int flags)')(CLONE_NEWCGROUP));
   prepareSecurity(plan);
-  prepareRootfs(plan.rootfs);
+  prepareRootfs(plan.rootfs, { idmapUserns: (uid, gid) => idmapUsernsFd(plan, uid, gid) });
   chan.send({ type: 'hooks', phase: 'createRuntime' });
   chan.expect('ok');
   await runHooks('createContainer', plan.hooks.createContainer, plan.state);

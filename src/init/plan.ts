@@ -72,6 +72,12 @@ export interface InitPlan {
    * multithreaded process; it applies to the calling thread, which execs.
    */
   unshareCgroupns: boolean;
+  /**
+   * Holders of the user namespaces of idmapped mounts (src/container/idmap-userns.ts),
+   * filled in by the CLI after the plan is built: the init opens
+   * /proc/<pid>/ns/user of the one whose mappings match a mount's.
+   */
+  idmapUserns?: { pid: number; uidMappings: { containerID: number; hostID: number; size: number }[]; gidMappings: { containerID: number; hostID: number; size: number }[] }[];
   /** fd of the connected console socket, when process.terminal. */
   consoleFd?: number;
   /** The container has its own user namespace. */

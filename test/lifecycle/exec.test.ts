@@ -228,11 +228,10 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.equal(rt.run(['delete', '--force', pid]).code, 0);
   });
 
-  t.test('CPU affinity: a pinned caller does not pin the container; execCPUAffinity initial (nsboot) and final', async (t) => {
-    const online = fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
-    if (online === '0') return t.skip('needs at least 2 CPUs');
-    const have = (c: string) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
-    if (!have('taskset')) return t.skip('needs taskset (util-linux)');
+  const online = fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
+  const have = (c: string) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
+  const noAffinity = online === '0' ? 'needs at least 2 CPUs' : !have('taskset') ? 'needs taskset (util-linux)' : false;
+  t.test('CPU affinity: a pinned caller does not pin the container; execCPUAffinity initial (nsboot) and final', { skip: noAffinity }, async (t) => {
     const aid = uniqueId('affinity');
     const pinned = (args: string[]) => spawnSync('taskset', ['-c', '0', RUNTS, '--root', rt.root, ...args], { encoding: 'utf8', env: cleanEnv() });
     // run -d: the container keeps runts's stdio, so no pipes here (spawnSync would wait for their EOF)
