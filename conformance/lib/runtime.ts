@@ -6,9 +6,8 @@
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { BUSYBOX, makeBusyboxRootfs, sharedRootfs } from '../../test/helpers/rootfs.js';
+import { BUSYBOX, makeBusyboxRootfs, sharedRootfs, tmpdir as helperTmpdir } from '../../test/helpers/rootfs.js';
 import { cleanEnv, runWithFiles, type Result, type RunFilesOpts } from '../../test/helpers/run-files.js';
 
 export const RUNTS = path.resolve(__dirname, '../../dist/runts.cjs');
@@ -27,7 +26,7 @@ export function cannotRun(): string | false {
 export { cleanEnv };
 
 export function tmpdir(prefix = 'conf-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return helperTmpdir(prefix);
 }
 
 export function sleepMs(ms: number): void {

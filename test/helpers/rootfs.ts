@@ -49,6 +49,28 @@ export function sharedRootfs(): string {
   return cachedRootfs;
 }
 
+const tmpdirs: string[] = [];
+let tmpdirCleanup = false;
+
+/**
+ * A fresh temp dir, removed when the test process exits — unless something is
+ * still mounted below it (a recursive remove would then reach into the mount).
+ */
 export function tmpdir(prefix = 'runts-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpdirs.push(dir);
+  if (!tmpdirCleanup) {
+    tmpdirCleanup = true;
+    process.on('exit', () => {
+      let mounts: string[] = [];
+      try {
+        mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[4]!.replace(/\\040/g, ' '));
+      } catch { return; }
+      for (const d of tmpdirs) {
+        if (mounts.some((m) => m === d || m.startsWith(`${d}/`))) continue;
+        try { fs.rmSync(d, { recursive: true, force: true }); } catch { /* best effort */ }
+      }
+    });
+  }
+  return dir;
 }
