@@ -22,7 +22,7 @@ import { SOCK } from '../linux/libc.js';
 import { NAMESPACES } from '../linux/namespaces.js';
 import { procStat } from '../linux/proctree.js';
 import { Channel } from '../protocol/channel.js';
-import type { Resources, Spec, State } from '../spec/types.js';
+import type { IDMapping, Resources, Spec, State } from '../spec/types.js';
 import { loadConfig, validateContainerId } from '../spec/validate.js';
 import { type ContainerRecord, type Lock, Store, writeAtomic } from '../state/store.js';
 import { IdmapHolders, idmapsOf } from './idmap-userns.js';
@@ -207,6 +207,17 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     for (let i = 0; i < preserved; i++) stdio.push(3 + i);
     stdio.push(theirs, listenFd);
     if (opts.consoleFd !== undefined) stdio.push(opts.consoleFd);
+    // user namespaces for idmapped mounts, made before the init exists: it inherits their fds
+    const maps = idmapsOf(spec);
+    const idmapFds: { fd: number; uidMappings: IDMapping[]; gidMappings: IDMapping[] }[] = [];
+    if (maps.length > 0) {
+      idmap = new IdmapHolders();
+      await idmap.start(maps);
+      for (const u of idmap.userns) {
+        idmapFds.push({ fd: stdio.length, uidMappings: u.uidMappings, gidMappings: u.gidMappings });
+        stdio.push(u.fd);
+      }
+    }
     const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `_RUNTS_SYNC_FD=${syncFdInChild}`, `_RUNTS_START_FD=${syncFdInChild + 1}`];
     const args = [...ns.args, ...env.flatMap((e) => ['-e', e]), '--', process.execPath, 'node', initPath()];
     child = spawn(nsbootPath(), args, { stdio, env: {} });
@@ -252,12 +263,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       cgroupMode: cg.record.mode,
       warn: logWarning,
     });
-    const maps = idmapsOf(plan);
-    if (maps.length > 0) {
-      idmap = new IdmapHolders();
-      await idmap.start(maps);
-      plan.idmapUserns = idmap.userns;
-    }
+    if (idmap) plan.idmapUserns = idmapFds;
     logDebug(`create: plan ready at ${performance.now().toFixed(1)} ms`);
     // The init joins its cgroups once node has booted, not from birth: the
     // container's limits (pids.max, memory) must not count the runtime's own

@@ -5,19 +5,20 @@
  * needs unshare(CLONE_NEWUSER), which neither node process can do (they are
  * multithreaded). So for each distinct mapping the CLI starts `nsboot -U`,
  * which unshares an empty user namespace and waits; the CLI writes its
- * uid_map/gid_map ("containerID hostID size" lines, as in the config); the
- * init stage opens /proc/<pid>/ns/user (the host's procfs, before
- * pivot_root) for the mount; the CLI then closes the holder's stdin and it
- * exits. A holder dies with the CLI (PR_SET_PDEATHSIG).
+ * uid_map/gid_map ("containerID hostID size" lines, as in the config) and
+ * opens /proc/<pid>/ns/user; the init stage inherits that fd (nsboot's
+ * spawn) and gives it to mount_setattr; once the mounts are done the CLI
+ * closes its fds and the holder's stdin, and the holder exits. A holder dies
+ * with the CLI (PR_SET_PDEATHSIG).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { RuntsError } from '../common/errors.js';
 import { nsbootPath } from '../common/paths.js';
-import type { InitPlan } from '../init/plan.js';
-import type { IDMapping } from '../spec/types.js';
+import type { IDMapping, Spec } from '../spec/types.js';
 
-export interface IdmapUserns { pid: number; uidMappings: IDMapping[]; gidMappings: IDMapping[] }
+/** A holder's user namespace, as an fd of the CLI (O_CLOEXEC; passed to the init at spawn). */
+export interface IdmapUserns { fd: number; uidMappings: IDMapping[]; gidMappings: IDMapping[] }
 
 export function mappingKey(uid: IDMapping[], gid: IDMapping[]): string {
   const f = (m: IDMapping[]) => m.map((x) => `${x.containerID}:${x.hostID}:${x.size}`).join(',');
@@ -26,12 +27,22 @@ export function mappingKey(uid: IDMapping[], gid: IDMapping[]): string {
 
 const mapText = (maps: IDMapping[]) => maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 
-/** The distinct mappings of the plan's idmapped mounts. */
-export function idmapsOf(plan: InitPlan): { uidMappings: IDMapping[]; gidMappings: IDMapping[] }[] {
+/**
+ * The distinct mappings of the config's idmapped mounts: a mount's own
+ * uidMappings/gidMappings, or (with "idmap"/"ridmap" and none of its own)
+ * the container's linux.uidMappings/gidMappings — the rule of
+ * src/linux/rootfs/plan.ts, which reports the errors.
+ */
+export function idmapsOf(spec: Spec): { uidMappings: IDMapping[]; gidMappings: IDMapping[] }[] {
   const seen = new Map<string, { uidMappings: IDMapping[]; gidMappings: IDMapping[] }>();
-  for (const step of plan.rootfs.mounts) {
-    if (!step.idmap) continue;
-    seen.set(mappingKey(step.idmap.uidMappings, step.idmap.gidMappings), { uidMappings: step.idmap.uidMappings, gidMappings: step.idmap.gidMappings });
+  for (const m of spec.mounts ?? []) {
+    const opt = (m.options ?? []).some((o) => o === 'idmap' || o === 'ridmap');
+    const own = (m.uidMappings?.length ?? 0) > 0 && (m.gidMappings?.length ?? 0) > 0;
+    if (!opt && !own) continue;
+    const uidMappings = own ? m.uidMappings! : spec.linux?.uidMappings ?? [];
+    const gidMappings = own ? m.gidMappings! : spec.linux?.gidMappings ?? [];
+    if (uidMappings.length === 0 || gidMappings.length === 0) continue;
+    seen.set(mappingKey(uidMappings, gidMappings), { uidMappings, gidMappings });
   }
   return [...seen.values()];
 }
@@ -61,12 +72,15 @@ export class IdmapHolders {
           throw new RuntsError(`idmapped mount: write /proc/${pid}/${file} (${text.trim().replace(/\n/g, ', ')}): ${code}`, { op: 'write', path: `/proc/${pid}/${file}`, errno: code });
         }
       }
-      this.userns.push({ pid, uidMappings: m.uidMappings, gidMappings: m.gidMappings });
+      // an fd, not a path: an init in its own user namespace may not open
+      // /proc/<pid>/ns/user of a host process (ptrace access check, EACCES)
+      this.userns.push({ fd: fs.openSync(`/proc/${pid}/ns/user`, 'r'), uidMappings: m.uidMappings, gidMappings: m.gidMappings });
     }
   }
 
-  /** Let every holder exit (closing its stdin) and reap it. */
+  /** Close the namespace fds, let every holder exit (closing its stdin) and reap it. */
   async stop(): Promise<void> {
+    for (const u of this.userns.splice(0)) { try { fs.closeSync(u.fd); } catch { /* closed */ } }
     await Promise.all(this.children.map((c) => new Promise<void>((resolve) => {
       if (c.exitCode !== null || c.signalCode !== null) return resolve();
       c.once('exit', () => resolve());

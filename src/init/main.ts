@@ -45,13 +45,13 @@ function report(chan: Channel | undefined, e: unknown): void {
 
 /**
  * An fd of the user namespace the CLI made for an idmapped mount with these
- * mappings (plan.idmapUserns); /proc is still the host's here (before pivot_root).
+ * mappings (plan.idmapUserns; a dup: prepareRootfs closes what it gets).
  */
 function idmapUsernsFd(plan: InitPlan, uid: IDMapping[], gid: IDMapping[]): number {
   const key = (m: IDMapping[]) => m.map((x) => `${x.containerID}:${x.hostID}:${x.size}`).join(',');
   const h = plan.idmapUserns?.find((u) => key(u.uidMappings) === key(uid) && key(u.gidMappings) === key(gid));
   if (!h) throw new RuntsError(`idmapped mount: no user namespace was prepared for uid mappings ${key(uid)}, gid mappings ${key(gid)}`, { op: 'mount_setattr(MOUNT_ATTR_IDMAP)' });
-  return libc.open(`/proc/${h.pid}/ns/user`, libc.O.RDONLY | libc.O.CLOEXEC);
+  return libc.open(`/proc/self/fd/${h.fd}`, libc.O.RDONLY | libc.O.CLOEXEC);
 }
 
 /** Everything up to "ready": the container exists, the user program does not run yet. */

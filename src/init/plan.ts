@@ -73,11 +73,11 @@ export interface InitPlan {
    */
   unshareCgroupns: boolean;
   /**
-   * Holders of the user namespaces of idmapped mounts (src/container/idmap-userns.ts),
-   * filled in by the CLI after the plan is built: the init opens
-   * /proc/<pid>/ns/user of the one whose mappings match a mount's.
+   * fds (inherited from nsboot's spawn) of user namespaces whose maps are the
+   * idmapped mounts' mappings (src/container/idmap-userns.ts), filled in by the
+   * CLI; closed with every other runtime fd before the user process runs.
    */
-  idmapUserns?: { pid: number; uidMappings: { containerID: number; hostID: number; size: number }[]; gidMappings: { containerID: number; hostID: number; size: number }[] }[];
+  idmapUserns?: { fd: number; uidMappings: { containerID: number; hostID: number; size: number }[]; gidMappings: { containerID: number; hostID: number; size: number }[] }[];
   /** fd of the connected console socket, when process.terminal. */
   consoleFd?: number;
   /** The container has its own user namespace. */
