@@ -10,9 +10,10 @@ import { DEFAULT_CGROUP_PARENT } from '../cgroups/paths.js';
 import { describeError, RuntsError } from '../common/errors.js';
 import { logWarning } from '../common/log.js';
 import { runHooksCollectingErrors } from '../hooks/run.js';
+import { isAlive } from '../linux/proctree.js';
 import type { Spec } from '../spec/types.js';
 import { deriveStatus } from '../state/status.js';
-import { notFound, type Store } from '../state/store.js';
+import { type Lock, notFound, type Store } from '../state/store.js';
 import { cgroupProcesses } from './cgroup-procs.js';
 import { killAndWait, waitGone } from './wait.js';
 
@@ -29,8 +30,28 @@ function removeEmptyDefaultParents(paths: Record<string, string>): void {
   }
 }
 
+/**
+ * The container's lock. With --force, a `create` that has held it for the
+ * whole wait (hung, e.g. in a hook without a timeout) is killed — its
+ * record says what to undo — and the lock taken after it.
+ */
+function lockForDelete(store: Store, id: string, force: boolean): Lock {
+  try {
+    return store.lock(id, force ? LOCK_WAIT_FORCE_MS : undefined);
+  } catch (e) {
+    const rec = force && e instanceof RuntsError && e.op === 'flock' ? store.read(id) : null;
+    const creator = rec?.phase === 'creating' ? rec.creator : undefined;
+    if (!creator || !isAlive(creator.pid, creator.startTime)) throw e;
+    logWarning(`container "${id}": its create (runts pid ${creator.pid}) has held the lock for ${LOCK_WAIT_FORCE_MS / 1000} s: killing it`);
+    killAndWait(creator.pid, creator.startTime);
+    return store.lock(id, 5_000);
+  }
+}
+
+const LOCK_WAIT_FORCE_MS = 30_000;
+
 export async function deleteContainer(store: Store, id: string, force: boolean): Promise<void> {
-  const lock = store.lock(id);
+  const lock = lockForDelete(store, id, force);
   try {
     const rec = store.read(id);
     if (!rec) throw notFound(id);
