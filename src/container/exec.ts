@@ -111,8 +111,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     ];
     child = spawn(nsbootPath(), args, { stdio, env: {} });
     child.on('error', () => { /* reported through the sync socket's EOF */ });
-    // nsboot sits in the container's cgroups: reap it before returning, or its
-    // zombie (re-parented to an init that may not reap) counts in pids.current
+    // reap nsboot before returning: its zombie, re-parented to an init that may not reap, would stay
     const nsbootGone = new Promise<void>((res) => { child!.once('exit', () => res()); });
     libc.close(theirs);
     libc.close(mntns);

@@ -58,7 +58,10 @@ function idmapUsernsFd(plan: InitPlan, uid: IDMapping[], gid: IDMapping[]): numb
 async function create(plan: InitPlan, chan: Channel): Promise<string> {
   if (plan.unshareCgroupns) libc.checked('unshare(CLONE_NEWCGROUP)', libc.bindLibc('int unshare(int flags)')(CLONE_NEWCGROUP));
   prepareSecurity(plan);
-  prepareRootfs(plan.rootfs, { idmapUserns: (uid, gid) => idmapUsernsFd(plan, uid, gid) });
+  prepareRootfs(plan.rootfs, {
+    idmapUserns: (uid, gid) => idmapUsernsFd(plan, uid, gid),
+    idmappedTree: (index) => plan.idmappedTrees?.find((t) => t.index === index)?.fd,
+  });
   chan.send({ type: 'hooks', phase: 'createRuntime' });
   chan.expect('ok');
   await runHooks('createContainer', plan.hooks.createContainer, plan.state);

@@ -77,6 +77,11 @@ export interface InitPlan {
    * idmapped mounts' mappings (src/container/idmap-userns.ts), filled in by the
    * CLI; closed with every other runtime fd before the user process runs.
    */
+  /**
+   * Container with its own user namespace: idmapped bind mounts made by the
+   * CLI (mount index → inherited fd of the detached, idmapped tree).
+   */
+  idmappedTrees?: { index: number; fd: number }[];
   idmapUserns?: { fd: number; uidMappings: { containerID: number; hostID: number; size: number }[]; gidMappings: { containerID: number; hostID: number; size: number }[] }[];
   /** fd of the connected console socket, when process.terminal. */
   consoleFd?: number;

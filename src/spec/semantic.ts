@@ -373,11 +373,12 @@ function checkMountMappings(c: Ctx, m: Mount, at: string): void {
     error(c, `${at}/options`, `"${idmap}" needs uidMappings and gidMappings on the mount or a user namespace`);
   }
   if (!idmap && (hasUid || hasGid)) warn(c, `${at}/options`, 'mount id mappings should come with the "idmap" or "ridmap" option');
-  if ((idmap || hasUid || hasGid) && c.namespaces.has('user')) {
-    // The kernel lets only a process privileged over the filesystem's own user namespace
-    // (the host's, for a host filesystem) idmap a mount; runts's init runs inside the
-    // container's user namespace, and preparing the mount on the host is not done yet.
-    error(c, idmap ? `${at}/options` : at, 'idmapped mounts are not supported by runts yet in a container with its own user namespace (only without one)');
+  const bind = options.includes('bind') || options.includes('rbind') || m.type === 'bind';
+  if ((idmap || hasUid || hasGid) && !bind && c.namespaces.has('user')) {
+    // The kernel lets only a process privileged over the filesystem's user namespace idmap
+    // a mount: the CLI makes idmapped bind mounts on the host for such a container, but a
+    // new filesystem is made by the init, inside the container's user namespace.
+    error(c, idmap ? `${at}/options` : at, 'an idmapped mount that is not a bind mount is not supported by runts in a container with its own user namespace');
   }
 }
 

@@ -77,4 +77,30 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.not(rt.run(['state', id]).code, 0, 'no container');
     t.same(nsbootHolders(), [], 'no holder left');
   });
+
+  t.test('a container with its own user namespace: the CLI makes the idmapped bind mount on the host', async (t) => {
+    const userns = (c: Record<string, any>) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    };
+    const script = (name: string) => `stat -c "%u:%g" /data/root-file; touch /data/${name} && echo made; ls /proc/self/fd | wc -l`;
+    const plain = rt.run(['run', '--bundle', makeBundle({ args: ['sh', '-c', script('made-plain')], mutate: (c) => {
+      userns(c);
+      c.mounts.push({ destination: '/data', type: 'bind', source: vol, options: ['rbind'] });
+    } }), uniqueId('usernsplain')]);
+    t.equal(plain.code, 0, plain.stderr);
+    t.match(plain.stdout, /^65534:65534$/m, 'control: without idmap, host root\'s file is unmapped (65534) inside');
+    const r = rt.run(['run', '--bundle', makeBundle({ args: ['sh', '-c', script('made-in-userns')], mutate: (c) => {
+      userns(c);
+      c.mounts.push({ destination: '/data', type: 'bind', source: vol, options: ['rbind', 'idmap'] });
+    } }), uniqueId('usernsidmap')]);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, /^0:0$/m, 'with idmap (the container\'s mappings), the file is 0:0 inside');
+    t.match(r.stdout, /^made$/m, 'container root can write through the mount');
+    const st = fs.statSync(path.join(vol, 'made-in-userns'));
+    t.same([st.uid, st.gid], [0, 0], 'and its file is 0:0 on disk');
+    t.match(r.stdout, /^4$/m, 'no mount-tree fd leaks into the container (ls sees 0-2 and its own)');
+    t.same(nsbootHolders(), [], 'no holder left');
+  });
 }

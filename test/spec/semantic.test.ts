@@ -112,12 +112,12 @@ const CASES: Case[] = [
   { name: 'mount gidMappings without uidMappings',
     mutate: (c) => c.mounts.push({ destination: '/d', source: '/d', options: ['bind', 'idmap'], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }),
     pointer: '/mounts/1', message: 'gidMappings must be specified along with uidMappings' },
-  { name: 'idmap in a container with a user namespace (not supported yet)', mutate: (c) => {
+  { name: 'idmapped tmpfs in a container with a user namespace (not supported)', mutate: (c) => {
     c.linux.namespaces.push({ type: 'user' });
     c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
     c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    c.mounts.push({ destination: '/d', source: '/d', options: ['rbind', 'ridmap'] });
-  }, pointer: '/mounts/1/options', message: 'idmapped mounts are not supported by runts yet in a container with its own user namespace (only without one)' },
+    c.mounts.push({ destination: '/d', type: 'tmpfs', source: 'tmpfs', options: ['idmap'] });
+  }, pointer: '/mounts/1/options', message: 'an idmapped mount that is not a bind mount is not supported by runts in a container with its own user namespace' },
   { name: 'idmap without mappings or user namespace', mutate: (c) => c.mounts.push({ destination: '/d', source: '/d', options: ['rbind', 'ridmap'] }),
     pointer: '/mounts/1/options', message: '"ridmap" needs uidMappings and gidMappings on the mount or a user namespace' },
   { name: 'tmpcopyup on a bind mount', mutate: (c) => c.mounts.push({ destination: '/d', source: '/d', options: ['rbind', 'tmpcopyup'] }),
@@ -294,6 +294,12 @@ t.test('valid variants pass', async (t) => {
   ok('all rlimits known', (c) => (c.process.rlimits = Object.keys(RLIMITS).map((type) => ({ type, soft: 1, hard: 2 }))));
   ok('idmap with mount mappings', (c) => c.mounts.push({ destination: '/d', source: '/d', options: ['bind', 'idmap'],
     uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }));
+  ok('idmap with a user namespace', (c) => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.mounts.push({ destination: '/d', source: '/d', options: ['rbind', 'ridmap'] });
+  });
   ok('fifo device without numbers', (c) => (c.linux.devices = [{ type: 'p', path: '/dev/fifo' }]));
   ok('seccomp notify with listener', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 38,
     listenerPath: '/run/agent.sock', listenerMetadata: 'm', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }));

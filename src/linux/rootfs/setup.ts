@@ -53,6 +53,13 @@ export interface PrepareEnv {
    * a fork); without this callback an idmapped mount is an error.
    */
   idmapUserns?: (uidMappings: IDMapping[], gidMappings: IDMapping[]) => number;
+  /**
+   * An idmapped bind mount made by the runtime on the host (a detached tree fd,
+   * already idmapped) for the mount at this config index, if any: used instead
+   * of open_tree(source) + idmap, which a process inside the container's user
+   * namespace may not do to a host filesystem. runts closes it.
+   */
+  idmappedTree?: (index: number) => number | undefined;
 }
 
 /** The rootfs mount (an fd of the self-bind) carried from prepareRootfs to enterRootfs. */
@@ -311,7 +318,8 @@ function fileDestination(rootfd: number, step: MountStep): number {
 
 /** Bind mount: open_tree(CLONE) of the host source, attributes, move_mount onto the verified destination. Returns the attached mount fd. */
 function bindMount(rootfd: number, plan: RootfsPlan, step: MountStep, env: PrepareEnv): number {
-  const tree = openTree(AT.FDCWD, step.source!, OPEN_TREE.CLONE | (step.recursive ? AT.RECURSIVE : 0));
+  const premade = step.idmap ? env.idmappedTree?.(step.index) : undefined;
+  const tree = premade ?? openTree(AT.FDCWD, step.source!, OPEN_TREE.CLONE | (step.recursive ? AT.RECURSIVE : 0));
   try {
     const sst = fdStat(tree);
     const dest = sst.type === 'dir' ? dirDestination(rootfd, step).fd : fileDestination(rootfd, step);
@@ -319,7 +327,7 @@ function bindMount(rootfd: number, plan: RootfsPlan, step: MountStep, env: Prepa
       checkDestination(plan, dest, step, tree);
       applyAttrs(tree, step.attr, false, step.destination);
       applyAttrs(tree, step.recAttr, true, step.destination);
-      applyIdmap(tree, step, env);
+      if (premade === undefined) applyIdmap(tree, step, env);
       moveMount(tree, '', dest, '', MOVE_FDS, step.destination);
     } finally {
       close(dest);
