@@ -19,13 +19,13 @@ import { runHooks, runHooksCollectingErrors, stepTimeoutMs } from '../hooks/run.
 import { buildInitPlan } from '../init/plan.js';
 import * as libc from '../linux/libc.js';
 import { SOCK } from '../linux/libc.js';
-import { NAMESPACES } from '../linux/namespaces.js';
+import { idMapText, NAMESPACES } from '../linux/namespaces.js';
 import { procStat } from '../linux/proctree.js';
 import { Channel } from '../protocol/channel.js';
-import type { IDMapping, Resources, Spec, State } from '../spec/types.js';
+import type { Resources, Spec, State } from '../spec/types.js';
 import { loadConfig, validateContainerId } from '../spec/validate.js';
 import { type ContainerRecord, type Lock, Store, writeAtomic } from '../state/store.js';
-import { IdmapHolders, idmapsOf, prepareIdmappedTrees } from './idmap-userns.js';
+import { IdmapHolders, type IdmapUserns, idmapsOf, prepareIdmappedTrees } from './idmap-userns.js';
 import { killAndWait } from './wait.js';
 
 export interface CreateOptions {
@@ -114,10 +114,8 @@ export function cgroupMountPaths(rec: CgroupRecord): Record<string, string> {
 }
 
 function writeIdMaps(pid: number, spec: Spec): void {
-  const fmt = (maps: { containerID: number; hostID: number; size: number }[] | undefined) =>
-    (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-  fs.writeFileSync(`/proc/${pid}/uid_map`, fmt(spec.linux?.uidMappings));
-  fs.writeFileSync(`/proc/${pid}/gid_map`, fmt(spec.linux?.gidMappings));
+  fs.writeFileSync(`/proc/${pid}/uid_map`, idMapText(spec.linux?.uidMappings));
+  fs.writeFileSync(`/proc/${pid}/gid_map`, idMapText(spec.linux?.gidMappings));
 }
 
 /** Bind and listen on <dir>/init.sock in the host; the init gets the fd. */
@@ -209,7 +207,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     if (opts.consoleFd !== undefined) stdio.push(opts.consoleFd);
     // user namespaces for idmapped mounts, made before the init exists: it inherits their fds
     const maps = idmapsOf(spec);
-    const idmapFds: { fd: number; uidMappings: IDMapping[]; gidMappings: IDMapping[] }[] = [];
+    const idmapFds: IdmapUserns[] = [];
     const idmapTrees: { index: number; fd: number }[] = [];
     if (maps.length > 0) {
       idmap = new IdmapHolders();

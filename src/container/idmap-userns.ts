@@ -13,38 +13,40 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { RuntsError } from '../common/errors.js';
 import { nsbootPath } from '../common/paths.js';
-import * as path from 'node:path';
 import { AT, MOUNT_ATTR, mountSetattr, OPEN_TREE, openTree } from '../linux/libc.js';
-import type { IDMapping, Spec } from '../spec/types.js';
+import { idMapText } from '../linux/namespaces.js';
+import { idmappingKey } from '../linux/rootfs/plan.js';
+import type { IDMapping, Mount, Spec } from '../spec/types.js';
 
 /** A holder's user namespace, as an fd of the CLI (O_CLOEXEC; passed to the init at spawn). */
 export interface IdmapUserns { fd: number; uidMappings: IDMapping[]; gidMappings: IDMapping[] }
 
-export function mappingKey(uid: IDMapping[], gid: IDMapping[]): string {
-  const f = (m: IDMapping[]) => m.map((x) => `${x.containerID}:${x.hostID}:${x.size}`).join(',');
-  return `${f(uid)}/${f(gid)}`;
-}
-
-const mapText = (maps: IDMapping[]) => maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+interface Idmapping { uidMappings: IDMapping[]; gidMappings: IDMapping[] }
 
 /**
- * The distinct mappings of the config's idmapped mounts: a mount's own
- * uidMappings/gidMappings, or (with "idmap"/"ridmap" and none of its own)
- * the container's linux.uidMappings/gidMappings — the rule of
- * src/linux/rootfs/plan.ts, which reports the errors.
+ * The idmapping of a mount, if it is idmapped: its own uidMappings/gidMappings,
+ * or (with "idmap"/"ridmap" and none of its own) the container's
+ * linux.uidMappings/gidMappings — the rule of src/linux/rootfs/plan.ts, which
+ * reports the errors (null here).
  */
-export function idmapsOf(spec: Spec): { uidMappings: IDMapping[]; gidMappings: IDMapping[] }[] {
-  const seen = new Map<string, { uidMappings: IDMapping[]; gidMappings: IDMapping[] }>();
+function idmappingOf(spec: Spec, m: Mount): Idmapping | null {
+  const opt = (m.options ?? []).some((o) => o === 'idmap' || o === 'ridmap');
+  const own = (m.uidMappings?.length ?? 0) > 0 && (m.gidMappings?.length ?? 0) > 0;
+  if (!opt && !own) return null;
+  const uidMappings = own ? m.uidMappings! : spec.linux?.uidMappings ?? [];
+  const gidMappings = own ? m.gidMappings! : spec.linux?.gidMappings ?? [];
+  return uidMappings.length > 0 && gidMappings.length > 0 ? { uidMappings, gidMappings } : null;
+}
+
+/** The distinct idmappings of the config's mounts. */
+export function idmapsOf(spec: Spec): Idmapping[] {
+  const seen = new Map<string, Idmapping>();
   for (const m of spec.mounts ?? []) {
-    const opt = (m.options ?? []).some((o) => o === 'idmap' || o === 'ridmap');
-    const own = (m.uidMappings?.length ?? 0) > 0 && (m.gidMappings?.length ?? 0) > 0;
-    if (!opt && !own) continue;
-    const uidMappings = own ? m.uidMappings! : spec.linux?.uidMappings ?? [];
-    const gidMappings = own ? m.gidMappings! : spec.linux?.gidMappings ?? [];
-    if (uidMappings.length === 0 || gidMappings.length === 0) continue;
-    seen.set(mappingKey(uidMappings, gidMappings), { uidMappings, gidMappings });
+    const map = idmappingOf(spec, m);
+    if (map) seen.set(idmappingKey(map.uidMappings, map.gidMappings), map);
   }
   return [...seen.values()];
 }
@@ -54,7 +56,7 @@ export class IdmapHolders {
   readonly userns: IdmapUserns[] = [];
 
   /** Start one holder per mapping and write its maps. */
-  async start(maps: { uidMappings: IDMapping[]; gidMappings: IDMapping[] }[]): Promise<void> {
+  async start(maps: Idmapping[]): Promise<void> {
     for (const m of maps) {
       const child = spawn(nsbootPath(), ['-U'], { stdio: ['pipe', 'pipe', 'ignore'], env: {} });
       this.children.push(child);
@@ -64,9 +66,9 @@ export class IdmapHolders {
         child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('\n')) resolve(out.trim()); });
         child.once('exit', () => resolve(out.trim()));
       });
-      if (line !== 'ready') throw new RuntsError(`idmapped mount: could not create a user namespace for mapping ${mappingKey(m.uidMappings, m.gidMappings)}: ${line || 'the helper exited'}`, { op: 'unshare(CLONE_NEWUSER)' });
+      if (line !== 'ready') throw new RuntsError(`idmapped mount: could not create a user namespace for mapping ${idmappingKey(m.uidMappings, m.gidMappings)}: ${line || 'the helper exited'}`, { op: 'unshare(CLONE_NEWUSER)' });
       const pid = child.pid!;
-      for (const [file, text] of [['uid_map', mapText(m.uidMappings)], ['gid_map', mapText(m.gidMappings)]] as const) {
+      for (const [file, text] of [['uid_map', idMapText(m.uidMappings)], ['gid_map', idMapText(m.gidMappings)]] as const) {
         try {
           fs.writeFileSync(`/proc/${pid}/${file}`, text);
         } catch (e) {
@@ -106,13 +108,11 @@ export function prepareIdmappedTrees(spec: Spec, bundle: string, holders: IdmapU
   const out: { index: number; fd: number }[] = [];
   try {
     (spec.mounts ?? []).forEach((m, index) => {
+      const map = idmappingOf(spec, m);
+      if (!map) return;
+      const key = idmappingKey(map.uidMappings, map.gidMappings);
+      const h = holders.find((u) => idmappingKey(u.uidMappings, u.gidMappings) === key);
       const opts = m.options ?? [];
-      const idmap = opts.includes('idmap') || opts.includes('ridmap');
-      const own = (m.uidMappings?.length ?? 0) > 0 && (m.gidMappings?.length ?? 0) > 0;
-      if (!idmap && !own) return;
-      const uid = own ? m.uidMappings! : spec.linux?.uidMappings ?? [];
-      const gid = own ? m.gidMappings! : spec.linux?.gidMappings ?? [];
-      const h = holders.find((u) => mappingKey(u.uidMappings, u.gidMappings) === mappingKey(uid, gid));
       if (!h || typeof m.source !== 'string' || m.source === '') return; // the rootfs plan reports it
       const source = path.resolve(bundle, m.source);
       const tree = openTree(AT.FDCWD, source, OPEN_TREE.CLONE | (opts.includes('rbind') ? AT.RECURSIVE : 0), source);

@@ -21,6 +21,7 @@ import { runHooks } from '../hooks/run.js';
 import * as libc from '../linux/libc.js';
 import { PR, POLL } from '../linux/libc.js';
 import { signalNumber } from '../linux/signals.js';
+import { idmappingKey } from '../linux/rootfs/plan.js';
 import { enterRootfs, finishRootfs, mountConsole, prepareRootfs } from '../linux/rootfs/setup.js';
 import { Channel } from '../protocol/channel.js';
 import { setupConsole } from './console.js';
@@ -48,9 +49,9 @@ function report(chan: Channel | undefined, e: unknown): void {
  * mappings (plan.idmapUserns; a dup: prepareRootfs closes what it gets).
  */
 function idmapUsernsFd(plan: InitPlan, uid: IDMapping[], gid: IDMapping[]): number {
-  const key = (m: IDMapping[]) => m.map((x) => `${x.containerID}:${x.hostID}:${x.size}`).join(',');
-  const h = plan.idmapUserns?.find((u) => key(u.uidMappings) === key(uid) && key(u.gidMappings) === key(gid));
-  if (!h) throw new RuntsError(`idmapped mount: no user namespace was prepared for uid mappings ${key(uid)}, gid mappings ${key(gid)}`, { op: 'mount_setattr(MOUNT_ATTR_IDMAP)' });
+  const key = idmappingKey(uid, gid);
+  const h = plan.idmapUserns?.find((u) => idmappingKey(u.uidMappings, u.gidMappings) === key);
+  if (!h) throw new RuntsError(`idmapped mount: no user namespace was prepared for the mappings ${key} (uid/gid)`, { op: 'mount_setattr(MOUNT_ATTR_IDMAP)' });
   return libc.open(`/proc/self/fd/${h.fd}`, libc.O.RDONLY | libc.O.CLOEXEC);
 }
 

@@ -3,7 +3,7 @@
  * of the /proc/<pid>/ns entry. One table for validation, the plan, the C
  * bootstrap's arguments and `runts features`.
  */
-import type { NamespaceType } from '../spec/types.js';
+import type { IDMapping, NamespaceType } from '../spec/types.js';
 
 export interface NamespaceKind { type: NamespaceType; flag: number; proc: string }
 
@@ -20,4 +20,9 @@ export const NAMESPACES: readonly NamespaceKind[] = [
 
 export function namespaceKind(type: string): NamespaceKind | undefined {
   return NAMESPACES.find((n) => n.type === type);
+}
+
+/** The text of /proc/<pid>/uid_map or gid_map for these mappings: "containerID hostID size" lines. */
+export function idMapText(maps: readonly IDMapping[] | undefined): string {
+  return (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }

@@ -46,6 +46,15 @@ export interface DataOption {
   value: string | null;
 }
 
+/**
+ * "c:h:s,…/c:h:s,…": names an idmapping; mounts with equal mappings share one
+ * user namespace (src/container/idmap-userns.ts makes it, the init finds it).
+ */
+export function idmappingKey(uidMappings: readonly IDMapping[], gidMappings: readonly IDMapping[]): string {
+  const f = (m: readonly IDMapping[]) => m.map((x) => `${x.containerID}:${x.hostID}:${x.size}`).join(',');
+  return `${f(uidMappings)}/${f(gidMappings)}`;
+}
+
 export interface IdmapSpec {
   /** ridmap: apply the idmapping to every mount of an rbind tree. */
   recursive: boolean;
