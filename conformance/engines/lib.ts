@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeBusyboxRootfs } from '../../test/helpers/rootfs.js';
+import { hostMountsUnder, makeBusyboxRootfs } from '../../test/helpers/rootfs.js';
 import { processGone, RUNTS, tmpdir, waitFor } from '../lib/runtime.js';
 
 export interface Exec { code: number | null; stdout: string; stderr: string }
@@ -202,14 +202,9 @@ export function describeProcesses(pids: number[]): string {
   }).join(', ');
 }
 
-/** Mount points (host namespace) under a prefix. */
-export function mountsUnder(prefix: string): string[] {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[4]!)
-    .filter((m) => m === prefix || m.startsWith(`${prefix}/`));
-}
 
 export function unmountAll(prefix: string): void {
-  for (const m of mountsUnder(prefix).reverse()) spawnSync('umount', ['-l', m]);
+  for (const m of hostMountsUnder(prefix).reverse()) spawnSync('umount', ['-l', m]);
 }
 
 /** Cgroup directories named exactly `name`, and everything below them, in every hierarchy; deepest first. */
@@ -238,7 +233,7 @@ function sweep(o: { dir: string; cgroupName: string; engineCgroup?: RegExp; stat
   // runts's default root must not be used at all (every call names a --root)
   const stray = o.ids.filter((id) => fs.existsSync(path.join('/run/runts', id)));
   if (stray.length) left.push(`runts state in /run/runts: ${stray.join(' ')}`);
-  const mounts = mountsUnder(o.dir);
+  const mounts = hostMountsUnder(o.dir);
   if (mounts.length) left.push(`mounts: ${mounts.join(' ')}`);
   unmountAll(o.dir);
   const cgs = cgroupDirs(o.cgroupName);

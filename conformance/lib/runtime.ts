@@ -7,7 +7,7 @@
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BUSYBOX, makeBusyboxRootfs, sharedRootfs, tmpdir as helperTmpdir } from '../../test/helpers/rootfs.js';
+import { BUSYBOX, hostMountsUnder, makeBusyboxRootfs, sharedRootfs, tmpdir as helperTmpdir } from '../../test/helpers/rootfs.js';
 import { cleanEnv, runWithFiles, type Result, type RunFilesOpts } from '../../test/helpers/run-files.js';
 
 export const RUNTS = path.resolve(__dirname, '../../dist/runts.cjs');
@@ -262,11 +262,7 @@ export function findProcesses(needle: string): number[] {
   return out;
 }
 
-/** Mount points in this (the host's) mount namespace under a prefix. */
-export function hostMountsUnder(prefix: string): string[] {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean)
-    .map((l) => l.split(' ')[4]!).filter((m) => m === prefix || m.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'));
-}
+export { hostMountsUnder };
 
 /** Namespace inode strings of this process, e.g. { net: 'net:[4026531840]' }. */
 export function hostNamespaces(pid: number | 'self' = 'self'): Record<string, string> {

@@ -49,6 +49,13 @@ export function sharedRootfs(): string {
   return cachedRootfs;
 }
 
+/** Mount points in this (the host's) mount namespace at or under a prefix. */
+export function hostMountsUnder(prefix: string): string[] {
+  const under = prefix.endsWith('/') ? prefix : `${prefix}/`;
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean)
+    .map((l) => l.split(' ')[4]!.replace(/\\040/g, ' ')).filter((m) => m === prefix || m.startsWith(under));
+}
+
 const tmpdirs: string[] = [];
 let tmpdirCleanup = false;
 
@@ -62,13 +69,11 @@ export function tmpdir(prefix = 'runts-test-'): string {
   if (!tmpdirCleanup) {
     tmpdirCleanup = true;
     process.on('exit', () => {
-      let mounts: string[] = [];
-      try {
-        mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[4]!.replace(/\\040/g, ' '));
-      } catch { return; }
       for (const d of tmpdirs) {
-        if (mounts.some((m) => m === d || m.startsWith(`${d}/`))) continue;
-        try { fs.rmSync(d, { recursive: true, force: true }); } catch { /* best effort */ }
+        try {
+          if (hostMountsUnder(d).length > 0) continue;
+          fs.rmSync(d, { recursive: true, force: true });
+        } catch { /* best effort */ }
       }
     });
   }
