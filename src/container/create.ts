@@ -228,6 +228,8 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     }
     const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `_RUNTS_SYNC_FD=${syncFdInChild}`, `_RUNTS_START_FD=${syncFdInChild + 1}`];
     const args = [...ns.args, ...env.flatMap((e) => ['-e', e]), '--', process.execPath, 'node', initPath()];
+    // fds runts inherited from its caller (not preserved) reach neither nsboot, the init, nor the hooks it runs
+    libc.closeRangeCloexec(3 + preserved);
     child = spawn(nsbootPath(), args, { stdio, env: {} });
     child.on('error', () => { /* reported through the sync socket's EOF */ });
     // reap nsboot before returning: its zombie, re-parented to an init that may not reap, would stay

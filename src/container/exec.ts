@@ -109,6 +109,8 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
       '-e', `_RUNTS_MNTNS_FD=${syncIdx + 1}`, '-e', `_RUNTS_ROOT_FD=${syncIdx + 2}`,
       '--', process.execPath, 'node', execInitPath(),
     ];
+    // fds runts inherited from its caller (not preserved) reach neither nsboot, the init, nor the hooks it runs
+    libc.closeRangeCloexec(3 + o.preserveFds);
     child = spawn(nsbootPath(), args, { stdio, env: {} });
     child.on('error', () => { /* reported through the sync socket's EOF */ });
     // reap nsboot before returning: its zombie, re-parented to an init that may not reap, would stay

@@ -37,7 +37,7 @@ function enterContainerFs(mntnsFd: number, rootFd: number): void {
   libc.close(rootFd);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   libc.prctl(PR.SET_DUMPABLE, 0, 0, 0, 0, 'prctl(PR_SET_DUMPABLE)');
   const sync = new Channel(Number(process.env._RUNTS_SYNC_FD), 'runts exec');
   const mntnsFd = Number(process.env._RUNTS_MNTNS_FD);
@@ -55,7 +55,7 @@ function main(): void {
     p.env = withHome(p.env, p.uid);
     const file = lookPath(p.args[0] ?? '', p.env);
     applyExecAttrs(p);
-    finalizeAndExec({
+    await finalizeAndExec({
       process: p,
       seccomp: plan.seccomp,
       userns: plan.userns,
@@ -71,4 +71,4 @@ function main(): void {
   }
 }
 
-main();
+void main();

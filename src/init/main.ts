@@ -7,9 +7,9 @@
  *   rootfs mounts → [createRuntime hooks, host side] →
  *   createContainer hooks → pivot_root → masked/readonly paths, ro root →
  *   hostname → sysctl → console → rlimits → mempolicy, scheduler, ioprio →
- *   executable lookup → ready → wait for start → startContainer hooks →
- *   personality, LSM exec labels → [seccomp if !NNP] → credentials →
- *   cwd → [no_new_privs, seccomp] → exec
+ *   executable lookup → ready → wait for start → personality, LSM exec
+ *   labels → credentials, cwd, capabilities, seccomp, startContainer hooks,
+ *   execve (finalize.ts has that order and why)
  *
  * The process is non-dumpable throughout, so no container process can ptrace
  * it or open its /proc files; execve of the user program resets that.
@@ -124,9 +124,9 @@ async function main(): Promise<void> {
   const start = await waitForStart(listenFd);
   try {
     plan.state.status = 'created';
-    await runHooks('startContainer', plan.hooks.startContainer, plan.state);
     applyStartAttrs(plan);
-    finalizeAndExec({
+    const hooks = plan.hooks.startContainer;
+    await finalizeAndExec({
       process: plan.process,
       seccomp: plan.seccomp,
       userns: plan.userns,
@@ -134,6 +134,7 @@ async function main(): Promise<void> {
       state: plan.state,
       file,
       beforeExec: () => start.send({ type: 'exec' }),
+      hooks: hooks.length > 0 ? () => runHooks('startContainer', hooks, plan.state) : undefined,
     });
   } catch (e) {
     report(start, e);

@@ -29,9 +29,8 @@ export function setCredentials(p: ProcessPlan, userns: boolean): void {
   if (p.umask !== undefined) libc.umask(p.umask);
 }
 
-/** chdir to process.cwd and verify we really are inside the container (CVE-2024-21626). */
-export function enterCwd(cwd: string): void {
-  libc.chdir(cwd);
+/** After the chdir to process.cwd: verify we really are inside the container (CVE-2024-21626). */
+export function verifyCwd(cwd: string): void {
   const real = libc.getcwd();
   if (!real.startsWith('/')) {
     throw new RuntsError(`process.cwd ${cwd} is outside the container (getcwd: ${real})`, { op: 'chdir', path: cwd });

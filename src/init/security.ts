@@ -20,10 +20,10 @@
  *                        the seccomp filter (both orders, so a profile cannot
  *                        block these calls) and before capabilities drop:
  *                        personality, then the LSM exec labels; closes the
- *                        procfs handle. A SCHED_DEADLINE policy is applied
- *                        here instead when there are startContainer hooks
- *                        (a deadline task may not fork) unless
- *                        SCHED_FLAG_RESET_ON_FORK allows it;
+ *                        procfs handle. (A SCHED_DEADLINE policy, set at
+ *                        create, gets SCHED_FLAG_RESET_ON_FORK when there are
+ *                        startContainer hooks: a deadline task may not fork,
+ *                        and the hooks run after the capabilities are gone);
  *   loadSeccompPlan      loads the filter; with NOTIFY, hands the listener fd
  *                        to the agent right away (src/linux/seccomp-agent.ts).
  *
@@ -78,8 +78,13 @@ export function applySysctl(plan: InitPlan): void {
   if (plan.sysctl?.length) applySysctls(plan.sysctl, trustedProcfs());
 }
 
-/** A deadline policy would stop the init from forking the startContainer hooks. */
-export function schedulerAfterHooks(plan: InitPlan): boolean {
+/**
+ * A deadline policy would stop the init from forking the startContainer
+ * hooks, which run after the container's capabilities (without
+ * CAP_SYS_NICE, the policy could not be set then): it is set at create with
+ * SCHED_FLAG_RESET_ON_FORK added, so the hooks start as normal tasks.
+ */
+export function deadlineNeedsResetOnFork(plan: InitPlan): boolean {
   const s = plan.process.scheduler;
   return s?.policy === 'SCHED_DEADLINE' && (s.flags & SCHED_FLAGS.SCHED_FLAG_RESET_ON_FORK!) === 0 && plan.hooks.startContainer.length > 0;
 }
@@ -89,13 +94,15 @@ export function applyCreateAttrs(plan: InitPlan): void {
   // the init is in its cgroups by now: every CPU of the cpuset, not the caller's pinning (runc ≥ 1.2)
   setFinalAffinity(undefined);
   if (plan.memoryPolicy) setMemoryPolicy(plan.memoryPolicy);
-  if (p.scheduler && !schedulerAfterHooks(plan)) setScheduler(p.scheduler);
+  if (p.scheduler) {
+    const reset = deadlineNeedsResetOnFork(plan) ? SCHED_FLAGS.SCHED_FLAG_RESET_ON_FORK! : 0;
+    setScheduler({ ...p.scheduler, flags: p.scheduler.flags | reset });
+  }
   if (p.ioPriority) setIoPriority(p.ioPriority);
 }
 
 export function applyStartAttrs(plan: InitPlan): void {
   const p = plan.process;
-  if (p.scheduler && schedulerAfterHooks(plan)) setScheduler(p.scheduler);
   if (plan.personality !== undefined) setPersonality(plan.personality);
   const writes = lsmWrites(p);
   if (writes.length > 0) applyLsmWrites(writes, trustedProcfs());

@@ -8,7 +8,7 @@
 import t, { type Test } from 'tap';
 import { ConfigError, SyscallError } from '../../src/common/errors.js';
 import { buildInitPlan, planSeccomp, type PlanContext } from '../../src/init/plan.js';
-import { schedulerAfterHooks } from '../../src/init/security.js';
+import { deadlineNeedsResetOnFork } from '../../src/init/security.js';
 import { bitmask, parseCpuList, planExecAffinity } from '../../src/linux/affinity.js';
 import { planIoPriority } from '../../src/linux/iopriority.js';
 import { applyLsmWrites, applyMountLabel, lsmWrites, planMountLabel, planProcessLsm, type LsmStatus } from '../../src/linux/lsm.js';
@@ -190,12 +190,12 @@ t.test('scheduler: plan and struct sched_attr', async (t) => {
   }
 });
 
-t.test('scheduler: SCHED_DEADLINE waits for the startContainer hooks unless children are reset', async (t) => {
+t.test('scheduler: SCHED_DEADLINE gets reset-on-fork for the startContainer hooks unless it has it', async (t) => {
   const withSched = (scheduler: object, hooks: boolean) => buildInitPlan(spec({ hooks: hooks ? { startContainer: [{ path: '/bin/true' }] } : {} }, { scheduler } as Partial<Process>), { ...ctx, lsm: NO_LSM });
-  t.equal(schedulerAfterHooks(withSched({ policy: 'SCHED_DEADLINE', runtime: 1e6, deadline: 1e7 }, true)), true);
-  t.equal(schedulerAfterHooks(withSched({ policy: 'SCHED_DEADLINE', runtime: 1e6, deadline: 1e7 }, false)), false);
-  t.equal(schedulerAfterHooks(withSched({ policy: 'SCHED_DEADLINE', runtime: 1e6, deadline: 1e7, flags: ['SCHED_FLAG_RESET_ON_FORK'] }, true)), false);
-  t.equal(schedulerAfterHooks(withSched({ policy: 'SCHED_FIFO', priority: 1 }, true)), false);
+  t.equal(deadlineNeedsResetOnFork(withSched({ policy: 'SCHED_DEADLINE', runtime: 1e6, deadline: 1e7 }, true)), true);
+  t.equal(deadlineNeedsResetOnFork(withSched({ policy: 'SCHED_DEADLINE', runtime: 1e6, deadline: 1e7 }, false)), false);
+  t.equal(deadlineNeedsResetOnFork(withSched({ policy: 'SCHED_DEADLINE', runtime: 1e6, deadline: 1e7, flags: ['SCHED_FLAG_RESET_ON_FORK'] }, true)), false);
+  t.equal(deadlineNeedsResetOnFork(withSched({ policy: 'SCHED_FIFO', priority: 1 }, true)), false);
 });
 
 t.test('ioPriority', async (t) => {

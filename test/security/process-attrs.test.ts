@@ -83,7 +83,7 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.equal(statFields(r.stdout.trim())[41], '6', 'policy SCHED_DEADLINE (6)');
   });
 
-  t.test('scheduler: SCHED_DEADLINE with startContainer hooks: set after the hooks ran', async (t) => {
+  t.test('scheduler: SCHED_DEADLINE with startContainer hooks: the hooks can fork, the policy holds', async (t) => {
     const r = runArgs(rt, ['cat', '/proc/self/stat'], (c) => {
       c.process.scheduler = { policy: 'SCHED_DEADLINE', runtime: 2_000_000, deadline: 10_000_000, period: 10_000_000 };
       c.hooks = { startContainer: [{ path: '/bin/true' }] };
