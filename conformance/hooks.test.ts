@@ -122,7 +122,7 @@ function tests(): void {
     t.equal(r.delete?.code, 0, r.delete?.stderr ?? '');
     const byPhase = new Map<string, string>();
     for (const l of lines(log)) byPhase.set(l.split(' ').slice(0, 2).join(' '), l);
-    const wantStatus: Record<Phase, string> = { prestart: 'creating', createRuntime: 'creating', createContainer: 'creating', startContainer: 'created', poststart: 'running', poststop: 'stopped' };
+    const wantStatus: Record<Phase, string> = { prestart: 'created', createRuntime: 'created', createContainer: 'created', startContainer: 'created', poststart: 'running', poststop: 'stopped' };
     let hostPid = 0;
     for (const phase of PHASES) {
       for (const which of ['a', 'b']) {

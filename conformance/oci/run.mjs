@@ -25,7 +25,7 @@ const repo = path.resolve(here, '../..');
 const suiteSrc = process.env.RUNTS_RUNTIME_TOOLS ?? path.resolve(repo, '../shared/runtime-tools');
 const runtime = process.env.RUNTS_OCI_RUNTIME ?? path.join(repo, 'dist/runts.cjs');
 const FILE_TIMEOUT_MS = 300_000;
-const resultsDir = path.join(repo, 'conformance/.results/oci');
+const resultsDir = path.join(repo, 'conformance/.results/oci', path.basename(runtime));
 const expected = JSON.parse(fs.readFileSync(path.join(here, 'expected-failures.json'), 'utf8'));
 const ownRuntime = runtime === path.join(repo, 'dist/runts.cjs');
 

@@ -284,7 +284,8 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     chan.expect('hooks', STEP_TIMEOUT_MS);
     await idmap?.stop(); // the mounts are done
     logDebug(`create: rootfs ready at ${performance.now().toFixed(1)} ms`);
-    const state = hostState(rec, 'creating');
+    // "created": the runtime environment exists (after lifecycle step 2, runtime.md; crun and the runtime-tools suite agree; runc says "creating")
+    const state = hostState(rec, 'created');
     await runHooks('prestart', spec.hooks?.prestart, state);
     await runHooks('createRuntime', spec.hooks?.createRuntime, state);
     chan.send({ type: 'ok' });

@@ -123,7 +123,6 @@ async function main(): Promise<void> {
 
   const start = await waitForStart(listenFd);
   try {
-    plan.state.status = 'created';
     applyStartAttrs(plan);
     const hooks = plan.hooks.startContainer;
     await finalizeAndExec({

@@ -194,7 +194,7 @@ export function buildInitPlan(spec: Spec, ctx: PlanContext): InitPlan {
     domainname: spec.domainname,
     process: planProcess(spec, ctx.warn, lsm),
     hooks: { createContainer: spec.hooks?.createContainer ?? [], startContainer: spec.hooks?.startContainer ?? [] },
-    state: { ociVersion: spec.ociVersion, id: ctx.id, status: 'creating', pid: ctx.containerPid, bundle: ctx.bundle, annotations: spec.annotations ?? {} },
+    state: { ociVersion: spec.ociVersion, id: ctx.id, status: 'created', pid: ctx.containerPid, bundle: ctx.bundle, annotations: spec.annotations ?? {} },
     preservedFds: ctx.preservedFds,
     unshareCgroupns: hasNewNamespace(spec, 'cgroup'),
     consoleFd: ctx.consoleFd,

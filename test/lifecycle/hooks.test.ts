@@ -57,7 +57,7 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
       const state = JSON.parse(l.slice(l.indexOf('state=') + 6));
       t.equal(state.id, id, `${phase} state has the id`);
       t.equal(state.bundle, bundle);
-      const want = { prestart: 'creating', createRuntime: 'creating', createContainer: 'creating', startContainer: 'created', poststart: 'running', poststop: 'stopped' }[phase!];
+      const want = { prestart: 'created', createRuntime: 'created', createContainer: 'created', startContainer: 'created', poststart: 'running', poststop: 'stopped' }[phase!];
       t.equal(state.status, want, `${phase} sees status ${want}`);
       if (phase === 'createContainer' || phase === 'startContainer') t.equal(state.pid, 1, `${phase} sees the pid as the container sees it`);
       else if (phase !== 'poststop') t.ok(state.pid > 1, `${phase} sees the host pid`);
