@@ -185,7 +185,7 @@ export function buildInitPlan(spec: Spec, ctx: PlanContext): InitPlan {
     cgroupPaths: ctx.cgroupPaths,
     cgroupMode: ctx.cgroupMode,
   });
-  applyMountLabel(rootfs, planMountLabel(spec, lsm));
+  applyMountLabel(rootfs, planMountLabel(spec, lsm, ctx.warn));
   return {
     id: ctx.id,
     stateDir: ctx.stateDir,

@@ -4,7 +4,8 @@
  *
  * Planning (host side): a configured profile or label needs its LSM; when the
  * LSM is not enabled on this host the container is refused with an error
- * naming the LSM and the JSON pointer (never silently ignored). Detection:
+ * naming the LSM and the JSON pointer (never silently ignored), except
+ * linux.mountLabel, which is ignored with a warning as runc and crun do. Detection:
  *   AppArmor: /sys/module/apparmor/parameters/enabled starts with "Y";
  *   SELinux:  selinuxfs mounted at /sys/fs/selinux (statfs magic), or listed
  *             in /proc/self/mountinfo.
@@ -101,12 +102,20 @@ export function planProcessLsm(p: Process | undefined, status: () => LsmStatus, 
   return out;
 }
 
-/** linux.mountLabel → the label, or a ConfigError without SELinux. */
-export function planMountLabel(spec: Spec, status: () => LsmStatus): string | undefined {
+/**
+ * linux.mountLabel → the label. Without SELinux it is ignored with a
+ * warning: runc and crun mount without it there (and the runtime-tools
+ * suite expects a container with a mount label to start), unlike a process
+ * label, which they refuse as runts does.
+ */
+export function planMountLabel(spec: Spec, status: () => LsmStatus, warn: (msg: string) => void = () => {}): string | undefined {
   const label = spec.linux?.mountLabel;
   if (!label) return undefined;
-  if (!status().selinux) throw new ConfigError('/linux/mountLabel', `${NO_SELINUX}: cannot apply the mount label ${JSON.stringify(label)}`);
   checkText('/linux/mountLabel', label);
+  if (!status().selinux) {
+    warn(`/linux/mountLabel: ${NO_SELINUX}: the mount label ${JSON.stringify(label)} is ignored (as runc and crun do)`);
+    return undefined;
+  }
   return label;
 }
 
