@@ -151,20 +151,21 @@ function undo(store: Store, rec: ContainerRecord, cg: CgroupManager | undefined,
 export async function createContainer(store: Store, opts: CreateOptions): Promise<Created> {
   validateContainerId(opts.id);
   const bundle = path.resolve(opts.bundle);
-  const spec = loadConfig(bundle);
+  // process is REQUIRED only when start is called (config.md): create works without it, start refuses
+  const spec = loadConfig(bundle, { requireProcess: false });
   logDebug(`create: config validated at ${performance.now().toFixed(1)} ms`);
   // Fields runts cannot honour yet are refused, never silently ignored.
   if (spec.linux?.intelRdt) throw new RuntsError('config.json /linux/intelRdt: Intel RDT is not supported by runts', { pointer: '/linux/intelRdt' });
   if (spec.linux?.netDevices && Object.keys(spec.linux.netDevices).length > 0) {
     throw new RuntsError('config.json /linux/netDevices: moving network devices into the container is not supported by runts yet', { pointer: '/linux/netDevices' });
   }
-  const p = spec.process!;
-  if (opts.listenFds) p.env = [...(p.env ?? []), `LISTEN_FDS=${opts.listenFds}`, 'LISTEN_PID=1'];
-  if (opts.consoleOnlyIfTerminal && !p.terminal) opts = { ...opts, consoleFd: undefined };
-  if (p.terminal && opts.consoleFd === undefined) {
+  const p = spec.process;
+  if (opts.listenFds && p) p.env = [...(p.env ?? []), `LISTEN_FDS=${opts.listenFds}`, 'LISTEN_PID=1'];
+  if (opts.consoleOnlyIfTerminal && !p?.terminal) opts = { ...opts, consoleFd: undefined };
+  if (p?.terminal && opts.consoleFd === undefined) {
     throw new RuntsError('cannot allocate a pseudo-TTY without --console-socket (process.terminal is true)', { pointer: '/process/terminal' });
   }
-  if (!p.terminal && opts.consoleFd !== undefined) {
+  if (!p?.terminal && opts.consoleFd !== undefined) {
     throw new RuntsError('--console-socket was given but process.terminal is false', { pointer: '/process/terminal' });
   }
   const preserved = opts.preserveFds ?? 0;
@@ -250,11 +251,12 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     const st = procStat(pid);
     rec.init = { pid, startTime: st?.startTime ?? '' };
     store.write(rec);
-    if (p.oomScoreAdj !== undefined) {
+    const oom = p?.oomScoreAdj;
+    if (oom !== undefined) {
       try {
-        fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(p.oomScoreAdj));
+        fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(oom));
       } catch (e) {
-        throw new RuntsError(`write /proc/${pid}/oom_score_adj: ${(e as NodeJS.ErrnoException).code} (process.oomScoreAdj ${p.oomScoreAdj})`, { op: 'write', path: `/proc/${pid}/oom_score_adj`, errno: (e as NodeJS.ErrnoException).code });
+        throw new RuntsError(`write /proc/${pid}/oom_score_adj: ${(e as NodeJS.ErrnoException).code} (process.oomScoreAdj ${oom})`, { op: 'write', path: `/proc/${pid}/oom_score_adj`, errno: (e as NodeJS.ErrnoException).code });
       }
     }
 

@@ -64,7 +64,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
   if (status === 'creating') throw new RuntsError(`cannot exec in container "${o.id}": it is still being created`, { op: 'exec' });
   if (status === 'paused' && !o.ignorePaused) throw new RuntsError(`cannot exec in container "${o.id}": it is paused (use --ignore-paused)`, { op: 'exec' });
   const spec = store.config(o.id) as Spec;
-  const proc = o.processFile ? readProcessFile(o.processFile, spec.ociVersion) : execProcessFromFlags(spec.process!, o.flags);
+  const proc = o.processFile ? readProcessFile(o.processFile, spec.ociVersion) : execProcessFromFlags(spec.process, o.flags);
   if (proc.terminal && o.consoleFd === undefined && o.detach) {
     throw new RuntsError('cannot allocate a pseudo-TTY for a detached exec without --console-socket', { op: 'exec' });
   }

@@ -49,7 +49,9 @@ function parseGid(text: string): number {
 }
 
 /** The exec'd process, from the container's process and the flags (runc's merge rules). */
-export function execProcessFromFlags(container: Process, f: ExecFlags): Process {
+export function execProcessFromFlags(container: Process | undefined, f: ExecFlags): Process {
+  // a container created without process (config.md: required only by start): exec as root in /
+  container ??= { cwd: '/', user: { uid: 0, gid: 0 } };
   if (f.args.length === 0) throw new RuntsError('exec: a command is required (runts exec [flags] <id> <command> [args...], or --process FILE)');
   const p: Process = {
     ...container,

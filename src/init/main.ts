@@ -77,6 +77,7 @@ async function create(plan: InitPlan, chan: Channel): Promise<string> {
   }
   setRlimits(plan.process);
   applyCreateAttrs(plan);
+  if (plan.noProcess) return '';
   plan.process.env = withHome(plan.process.env, plan.process.uid);
   return lookPath(plan.process.args[0] ?? '', plan.process.env);
 }
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
 
   const start = await waitForStart(listenFd);
   try {
+    if (plan.noProcess) throw new RuntsError('cannot start the container: config.json has no process to run (config.md: process is required when start is called)', { op: 'start', pointer: '/process' });
     applyStartAttrs(plan);
     const hooks = plan.hooks.startContainer;
     await finalizeAndExec({

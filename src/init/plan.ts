@@ -65,6 +65,8 @@ export interface InitPlan {
   state: State;
   /** Number of preserved fds (LISTEN_FDS + --preserve-fds) at 3 … 3+n-1. */
   preservedFds: number;
+  /** The config has no process (allowed until start, config.md): `start` fails and nothing runs. */
+  noProcess?: boolean;
   /**
    * Create the cgroup namespace here, not in nsboot: the CLI has put the
    * init in its cgroups by now, so the namespace is rooted at them (runc
@@ -143,8 +145,8 @@ function rlimitValue(n: number): string {
 }
 
 export function planProcess(spec: Spec, warn: (msg: string) => void = () => {}, lsm: () => LsmStatus = detectLsm): ProcessPlan {
-  const p = spec.process;
-  if (!p) throw new RuntsError('config.json: process is required to create a container', { pointer: '/process' });
+  // Without process (allowed until start: config.md), a stand-in that start refuses (InitPlan.noProcess).
+  const p = spec.process ?? { cwd: '/', user: { uid: 0, gid: 0 }, args: [] };
   const rlimits = (p.rlimits ?? []).map((r, i) => {
     const resource = RLIMITS[r.type];
     if (resource === undefined) throw new RuntsError(`config.json /process/rlimits/${i}/type: unknown rlimit "${r.type}"`, { pointer: `/process/rlimits/${i}/type` });
@@ -196,6 +198,7 @@ export function buildInitPlan(spec: Spec, ctx: PlanContext): InitPlan {
     hooks: { createContainer: spec.hooks?.createContainer ?? [], startContainer: spec.hooks?.startContainer ?? [] },
     state: { ociVersion: spec.ociVersion, id: ctx.id, status: 'created', pid: ctx.containerPid, bundle: ctx.bundle, annotations: spec.annotations ?? {} },
     preservedFds: ctx.preservedFds,
+    ...(spec.process ? {} : { noProcess: true }),
     unshareCgroupns: hasNewNamespace(spec, 'cgroup'),
     consoleFd: ctx.consoleFd,
     userns,
