@@ -283,8 +283,8 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     await idmap?.stop(); // the mounts are done
     logDebug(`create: rootfs ready at ${performance.now().toFixed(1)} ms`);
     const state = hostState(rec, 'creating');
-    await runHooks('prestart', spec.hooks?.prestart, state);
-    await runHooks('createRuntime', spec.hooks?.createRuntime, state);
+    await runHooks('prestart', spec.hooks?.prestart, state, { cwd: rec.bundle });
+    await runHooks('createRuntime', spec.hooks?.createRuntime, state, { cwd: rec.bundle });
     chan.send({ type: 'ok' });
     chan.expect('ready', stepTimeoutMs(STEP_TIMEOUT_MS, spec.hooks?.createContainer));
     logDebug(`create: init ready at ${performance.now().toFixed(1)} ms`);
@@ -304,7 +304,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     // hook stops the container and the lifecycle continues at delete (done
     // above) and the poststop hooks, whose failures are only warnings.
     if (e instanceof RuntsError && CREATE_HOOKS.has(e.op ?? '')) {
-      const errs = await runHooksCollectingErrors('poststop', spec.hooks?.poststop, { ...hostState(rec, 'stopped'), pid: undefined });
+      const errs = await runHooksCollectingErrors('poststop', spec.hooks?.poststop, { ...hostState(rec, 'stopped'), pid: undefined }, { cwd: rec.bundle });
       for (const err of errs) logWarning(describeError(err));
     }
     throw e;

@@ -65,7 +65,8 @@ async function create(plan: InitPlan, chan: Channel): Promise<string> {
   });
   chan.send({ type: 'hooks', phase: 'createRuntime' });
   chan.expect('ok');
-  await runHooks('createContainer', plan.hooks.createContainer, plan.state);
+  // cwd: the rootfs, as runc (hooks bind files into the image by relative paths)
+  await runHooks('createContainer', plan.hooks.createContainer, plan.state, { cwd: plan.rootfs.rootfs });
   enterRootfs(plan.rootfs);
   finishRootfs(plan.rootfs);
   setHostnames(plan);

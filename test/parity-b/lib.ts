@@ -32,6 +32,11 @@ export class Runtime {
     return runWithFiles(this.bin, ['--root', this.root, ...args], opts);
   }
 
+  /** The same, from another working directory (the caller's cwd). */
+  runIn(cwd: string, args: string[], opts: RunFilesOpts = {}): Result {
+    return runWithFiles('/usr/bin/env', ['-C', cwd, this.bin, '--root', this.root, ...args], opts);
+  }
+
   /** Containers still known under this root. */
   ids(): string[] {
     try { return fs.readdirSync(this.root).filter((n) => !n.startsWith('.') && fs.statSync(path.join(this.root, n)).isDirectory()); } catch { return []; }
