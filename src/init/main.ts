@@ -61,7 +61,7 @@ async function create(plan: InitPlan, chan: Channel): Promise<string> {
   prepareSecurity(plan);
   prepareRootfs(plan.rootfs, {
     idmapUserns: (uid, gid) => idmapUsernsFd(plan, uid, gid),
-    idmappedTree: (index) => plan.idmappedTrees?.find((t) => t.index === index)?.fd,
+    bindTree: (index) => plan.bindTrees?.find((t) => t.index === index)?.fd,
   });
   chan.send({ type: 'hooks', phase: 'createRuntime' });
   chan.expect('ok');

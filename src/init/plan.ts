@@ -78,10 +78,11 @@ export interface InitPlan {
    * CLI; closed with every other runtime fd before the user process runs.
    */
   /**
-   * Container with its own user namespace: idmapped bind mounts made by the
-   * CLI (mount index → inherited fd of the detached, idmapped tree).
+   * Container with its own user namespace: every bind mount's tree made by
+   * the CLI on the host (mount index → inherited fd of the detached tree,
+   * already idmapped when the mount is; src/container/bind-trees.ts).
    */
-  idmappedTrees?: { index: number; fd: number }[];
+  bindTrees?: { index: number; fd: number }[];
   idmapUserns?: { fd: number; uidMappings: { containerID: number; hostID: number; size: number }[]; gidMappings: { containerID: number; hostID: number; size: number }[] }[];
   /** fd of the connected console socket, when process.terminal. */
   consoleFd?: number;
