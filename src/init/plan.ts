@@ -116,15 +116,12 @@ export interface PlanContext {
   lsm?: LsmStatus;
 }
 
-/** opts.allowNotify: the caller hands the listener fd to the agent (the container init does; exec not yet). */
-export function planSeccomp(spec: Spec, warn: (msg: string) => void, opts: { allowNotify?: boolean } = {}): SeccompPlan | undefined {
+/** The compiled filter; with SCMP_ACT_NOTIFY, where the init or the exec stage hands the listener fd. */
+export function planSeccomp(spec: Spec, warn: (msg: string) => void): SeccompPlan | undefined {
   const s = spec.linux?.seccomp;
   if (!s) return undefined;
   const f = compileSeccomp(s);
   for (const w of f.warnings) warn(`seccomp: ${w}`);
-  if (f.notify && !opts.allowNotify) {
-    throw new RuntsError('config.json /linux/seccomp: SCMP_ACT_NOTIFY is not supported yet', { pointer: '/linux/seccomp' });
-  }
   if (f.notify) checkNotifyRules(s);
   const notify = f.notify ? { notify: { listenerPath: s.listenerPath!, ...(s.listenerMetadata ? { metadata: s.listenerMetadata } : {}) } } : {};
   return { program: f.program.toString('base64'), instructions: f.instructions, flags: f.flags, nativeArch: f.nativeArch, ...notify };
@@ -201,7 +198,7 @@ export function buildInitPlan(spec: Spec, ctx: PlanContext): InitPlan {
     consoleFd: ctx.consoleFd,
     userns,
     newKeyring: ctx.noNewKeyring !== true,
-    seccomp: planSeccomp(spec, ctx.warn ?? (() => {}), { allowNotify: true }),
+    seccomp: planSeccomp(spec, ctx.warn ?? (() => {})),
     sysctl: planSysctls(spec),
     personality: planPersonality(spec),
     memoryPolicy: planMemoryPolicy(spec),

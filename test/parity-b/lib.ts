@@ -3,9 +3,10 @@
  * merged with test/helpers/differential.ts): one bundle, the same command
  * line under runts and runc, each with its own --root.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runWithFiles, type Result, type RunFilesOpts } from '../helpers/run-files.js';
+import { cleanEnv, runWithFiles, type Result, type RunFilesOpts } from '../helpers/run-files.js';
 import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
 import { baseConfig, findProcesses, RUNTS } from '../helpers/runts.js';
 
@@ -30,6 +31,33 @@ export class Runtime {
 
   run(args: string[], opts: RunFilesOpts = {}): Result {
     return runWithFiles(this.bin, ['--root', this.root, ...args], opts);
+  }
+
+  /**
+   * Run without blocking this process (it may have to answer the runtime, as
+   * a seccomp agent does): `tick` is called every few ms until the command exits.
+   */
+  async runAsync(args: string[], tick: () => void, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const dir = tmpdir('parity-out-');
+    const out = fs.openSync(path.join(dir, 'out'), 'w+');
+    const err = fs.openSync(path.join(dir, 'err'), 'w+');
+    try {
+      const child = spawn(this.bin, ['--root', this.root, ...args], { stdio: ['ignore', out, err], env: cleanEnv() });
+      let code: number | null | undefined;
+      child.on('exit', (c) => { code = c; });
+      const deadline = Date.now() + timeoutMs;
+      while (code === undefined) {
+        tick();
+        if (Date.now() > deadline) { child.kill('SIGKILL'); await new Promise((r) => child.once('exit', r)); break; }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      tick();
+      return { code: code ?? null, stdout: fs.readFileSync(path.join(dir, 'out'), 'utf8'), stderr: fs.readFileSync(path.join(dir, 'err'), 'utf8') };
+    } finally {
+      fs.closeSync(out);
+      fs.closeSync(err);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   /** The same, from another working directory (the caller's cwd). */
