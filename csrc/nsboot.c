@@ -37,7 +37,7 @@
  *                through /proc/<pid>/exe (CVE-2019-5736).
  *
  * Flow: open EXE read-only view and the namespace paths (host mount ns) ->
- * setns(user) -> setns(others) -> unshare(user) + map handshake ->
+ * setns(user) + become uid/gid 0 in it -> setns(others) -> unshare(user) + map handshake ->
  * unshare(others) -> [time offsets] -> fork (the child is in the new pid/time ns) ->
  * parent: send {"type":"pid"} and exit; child: execveat(EXE).
  *
@@ -382,9 +382,24 @@ int main(int argc, char **argv)
 	}
 
 	/* Join: the user namespace first, so the others are joined with its rights. */
-	for (i = 0; i < njoin; i++)
-		if (joins[i].nstype == CLONE_NEWUSER && setns(joins[i].fd, CLONE_NEWUSER) < 0)
+	for (i = 0; i < njoin; i++) {
+		if (joins[i].nstype != CLONE_NEWUSER)
+			continue;
+		if (setns(joins[i].fd, CLONE_NEWUSER) < 0)
 			fail("setns", joins[i].path, errno);
+		/*
+		 * Become its root, as runc does: setns gave this process every
+		 * capability in the namespace, but it still runs as a host uid the
+		 * namespace may not map (host root under a 0 -> 100000 mapping), and
+		 * execve would then clear them all; the next stage (joining the mount
+		 * namespace, mounting) needs them. The exec/init stage sets the
+		 * process's own ids later.
+		 */
+		if (setresgid(0, 0, 0) < 0)
+			fail("setresgid", "0 in the joined user namespace", errno);
+		if (setresuid(0, 0, 0) < 0)
+			fail("setresuid", "0 in the joined user namespace", errno);
+	}
 	for (i = 0; i < njoin; i++) {
 		if (joins[i].nstype != CLONE_NEWUSER && setns(joins[i].fd, joins[i].nstype) < 0)
 			fail("setns", joins[i].path, errno);

@@ -25,7 +25,8 @@ import { Channel } from '../protocol/channel.js';
 import type { Resources, Spec, State } from '../spec/types.js';
 import { loadConfig, validateContainerId } from '../spec/validate.js';
 import { type ContainerRecord, type Lock, Store, writeAtomic } from '../state/store.js';
-import { IdmapHolders, type IdmapUserns, idmapsOf, prepareIdmappedTrees } from './idmap-userns.js';
+import { prepareBindTrees } from './bind-trees.js';
+import { IdmapHolders, type IdmapUserns, idmapsOf } from './idmap-userns.js';
 import { killAndWait } from './wait.js';
 
 export interface CreateOptions {
@@ -209,22 +210,22 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     // user namespaces for idmapped mounts, made before the init exists: it inherits their fds
     const maps = idmapsOf(spec);
     const idmapFds: IdmapUserns[] = [];
-    const idmapTrees: { index: number; fd: number }[] = [];
+    const bindTrees: { index: number; fd: number }[] = [];
     if (maps.length > 0) {
       idmap = new IdmapHolders();
       await idmap.start(maps);
-      if (ns.userns) {
-        // the init cannot idmap a host filesystem from inside its own user namespace: make the mounts here
-        for (const t of prepareIdmappedTrees(spec, bundle, idmap.userns)) {
-          fds.push(t.fd);
-          idmapTrees.push({ index: t.index, fd: stdio.length });
-          stdio.push(t.fd);
-        }
-      } else {
-        for (const u of idmap.userns) {
-          idmapFds.push({ fd: stdio.length, uidMappings: u.uidMappings, gidMappings: u.gidMappings });
-          stdio.push(u.fd);
-        }
+    }
+    if (ns.userns) {
+      // the init, as the mapped root, may not reach every source nor idmap a host filesystem: make the bind mounts here
+      for (const t of prepareBindTrees(spec, bundle, idmap?.userns ?? [])) {
+        fds.push(t.fd);
+        bindTrees.push({ index: t.index, fd: stdio.length });
+        stdio.push(t.fd);
+      }
+    } else {
+      for (const u of idmap?.userns ?? []) {
+        idmapFds.push({ fd: stdio.length, uidMappings: u.uidMappings, gidMappings: u.gidMappings });
+        stdio.push(u.fd);
       }
     }
     const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `_RUNTS_SYNC_FD=${syncFdInChild}`, `_RUNTS_START_FD=${syncFdInChild + 1}`];
@@ -235,7 +236,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     child.on('error', () => { /* reported through the sync socket's EOF */ });
     // reap nsboot before returning: its zombie, re-parented to an init that may not reap, would stay
     const nsbootGone = new Promise<void>((res) => { child!.once('exit', () => res()); });
-    // the child has its copies: theirs, the listener, the idmapped mount trees
+    // the child has its copies: theirs, the listener, the bind mount trees
     for (const fd of fds) if (fd !== mine) libc.close(fd);
     fds.length = 0;
     fds.push(mine);
@@ -274,7 +275,8 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       cgroupMode: cg.record.mode,
       warn: logWarning,
     });
-    if (idmap) { plan.idmapUserns = idmapFds; plan.idmappedTrees = idmapTrees; }
+    if (idmap) plan.idmapUserns = idmapFds;
+    if (bindTrees.length > 0) plan.bindTrees = bindTrees;
     logDebug(`create: plan ready at ${performance.now().toFixed(1)} ms`);
     // The init joins its cgroups once node has booted, not from birth: the
     // container's limits (pids.max, memory) must not count the runtime's own
@@ -288,8 +290,8 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     logDebug(`create: rootfs ready at ${performance.now().toFixed(1)} ms`);
     // "created": the runtime environment exists (after lifecycle step 2, runtime.md; crun and the runtime-tools suite agree; runc says "creating")
     const state = hostState(rec, 'created');
-    await runHooks('prestart', spec.hooks?.prestart, state);
-    await runHooks('createRuntime', spec.hooks?.createRuntime, state);
+    await runHooks('prestart', spec.hooks?.prestart, state, { cwd: rec.bundle });
+    await runHooks('createRuntime', spec.hooks?.createRuntime, state, { cwd: rec.bundle });
     chan.send({ type: 'ok' });
     chan.expect('ready', stepTimeoutMs(STEP_TIMEOUT_MS, spec.hooks?.createContainer));
     logDebug(`create: init ready at ${performance.now().toFixed(1)} ms`);
@@ -309,7 +311,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     // hook stops the container and the lifecycle continues at delete (done
     // above) and the poststop hooks, whose failures are only warnings.
     if (e instanceof RuntsError && CREATE_HOOKS.has(e.op ?? '')) {
-      const errs = await runHooksCollectingErrors('poststop', spec.hooks?.poststop, { ...hostState(rec, 'stopped'), pid: undefined });
+      const errs = await runHooksCollectingErrors('poststop', spec.hooks?.poststop, { ...hostState(rec, 'stopped'), pid: undefined }, { cwd: rec.bundle });
       for (const err of errs) logWarning(describeError(err));
     }
     throw e;

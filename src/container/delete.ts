@@ -50,7 +50,8 @@ function lockForDelete(store: Store, id: string, force: boolean): Lock {
 
 const LOCK_WAIT_FORCE_MS = 30_000;
 
-export async function deleteContainer(store: Store, id: string, force: boolean): Promise<void> {
+/** `hookCwd`: the poststop hooks' working directory (run: the bundle, as runc; delete: the caller's). */
+export async function deleteContainer(store: Store, id: string, force: boolean, hookCwd?: string): Promise<void> {
   const lock = lockForDelete(store, id, force);
   try {
     const rec = store.read(id);
@@ -90,7 +91,7 @@ export async function deleteContainer(store: Store, id: string, force: boolean):
       try { spec = store.config(id) as Spec; } catch { /* no config: no hooks */ }
       const errs = await runHooksCollectingErrors('poststop', spec?.hooks?.poststop, {
         ociVersion: rec.ociVersion, id, status: 'stopped', bundle: rec.bundle, annotations: rec.annotations,
-      });
+      }, { cwd: hookCwd });
       for (const e of errs) logWarning(describeError(e));
     }
     store.remove(id);

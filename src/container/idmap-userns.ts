@@ -13,10 +13,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { RuntsError } from '../common/errors.js';
 import { nsbootPath } from '../common/paths.js';
-import { AT, MOUNT_ATTR, mountSetattr, OPEN_TREE, openTree } from '../linux/libc.js';
 import { idMapText } from '../linux/namespaces.js';
 import { idmappingKey } from '../linux/rootfs/plan.js';
 import type { IDMapping, Mount, Spec } from '../spec/types.js';
@@ -93,36 +91,4 @@ export class IdmapHolders {
     })));
     this.children.length = 0;
   }
-}
-
-/**
- * For a container with its own user namespace: the kernel lets only a process
- * privileged over the filesystem's user namespace (the host's) idmap a mount,
- * so the CLI makes each idmapped bind mount itself — open_tree(CLONE) of the
- * host source, mount_setattr(MOUNT_ATTR_IDMAP) with the holder's namespace —
- * and the init, in the container's user namespace, only sets the other
- * attributes and moves the detached tree into place. Returns an fd per
- * mount index (O_CLOEXEC; the caller passes them at spawn and closes them).
- */
-export function prepareIdmappedTrees(spec: Spec, bundle: string, holders: IdmapUserns[]): { index: number; fd: number }[] {
-  const out: { index: number; fd: number }[] = [];
-  try {
-    (spec.mounts ?? []).forEach((m, index) => {
-      const map = idmappingOf(spec, m);
-      if (!map) return;
-      const key = idmappingKey(map.uidMappings, map.gidMappings);
-      const h = holders.find((u) => idmappingKey(u.uidMappings, u.gidMappings) === key);
-      const opts = m.options ?? [];
-      if (!h || typeof m.source !== 'string' || m.source === '') return; // the rootfs plan reports it
-      const source = path.resolve(bundle, m.source);
-      const tree = openTree(AT.FDCWD, source, OPEN_TREE.CLONE | (opts.includes('rbind') ? AT.RECURSIVE : 0), source);
-      out.push({ index, fd: tree });
-      mountSetattr(tree, '', AT.EMPTY_PATH | (opts.includes('ridmap') ? AT.RECURSIVE : 0),
-        { set: MOUNT_ATTR.IDMAP, clr: 0, propagation: 0, usernsFd: h.fd }, `${source} (idmap for /mounts/${index})`);
-    });
-  } catch (e) {
-    for (const t of out) { try { fs.closeSync(t.fd); } catch { /* closed */ } }
-    throw e;
-  }
-  return out;
 }

@@ -46,7 +46,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<numb
   } catch (e) {
     // As runc: a run whose start failed leaves nothing behind.
     stopTerminal?.();
-    await deleteContainer(store, opts.id, true).catch(() => { /* the start error is the one to report */ });
+    await deleteContainer(store, opts.id, true, created.rec.bundle).catch(() => { /* the start error is the one to report */ });
     throw e;
   }
   logDebug(`run: started at ${performance.now().toFixed(1)} ms`);
@@ -62,7 +62,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<numb
   logDebug(`run: exited at ${performance.now().toFixed(1)} ms`);
   for (const [name, h] of handlers) process.off(name, h);
   stopTerminal?.();
-  if (!opts.keep) await deleteContainer(store, opts.id, true);
+  if (!opts.keep) await deleteContainer(store, opts.id, true, created.rec.bundle);
   logDebug(`run: deleted at ${performance.now().toFixed(1)} ms`);
   return code;
 }

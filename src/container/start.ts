@@ -52,7 +52,7 @@ export async function startContainer(store: Store, id: string, pre?: { rec: Cont
     try {
       await runHooks('poststart', spec.hooks?.poststart, {
         ociVersion: rec.ociVersion, id, status: 'running', pid: rec.init?.pid, bundle: rec.bundle, annotations: rec.annotations,
-      });
+      }, { cwd: rec.bundle });
     } catch (e) {
       // The spec: a failed poststart hook stops the container.
       if (rec.init) killAndWait(rec.init.pid, rec.init.startTime);

@@ -2,8 +2,16 @@
  * Run OCI hooks: `path` executed with `args` (args[0] is argv[0]), only the
  * hook's own `env`, the container state JSON on stdin, and `timeout`
  * seconds after which the hook's whole process tree is killed.
+ *
+ * Working directory, as runc gives it: the bundle for the hooks the runtime
+ * runs from create, start and run (prestart, createRuntime, poststart, and
+ * poststop after run), the container's rootfs for createContainer (the init
+ * runs them before pivot_root; hooks that bind files into the image use
+ * relative paths), and the caller's for poststop from delete. A directory
+ * that no longer exists leaves the runtime's own.
  */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import { RuntsError } from '../common/errors.js';
 import { killTree } from '../linux/proctree.js';
 import type { Hook, HookName, State } from '../spec/types.js';
@@ -15,7 +23,17 @@ function tail(s: string): string {
   return t.length > 500 ? '…' + t.slice(-500) : t;
 }
 
-export function runHook(phase: HookName, index: number, hook: Hook, state: State): Promise<void> {
+export interface HookOptions {
+  /** Working directory of the hook (default: the runtime's). */
+  cwd?: string;
+}
+
+function usableDir(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  try { return fs.statSync(dir).isDirectory() ? dir : undefined; } catch { return undefined; }
+}
+
+export function runHook(phase: HookName, index: number, hook: Hook, state: State, opts: HookOptions = {}): Promise<void> {
   const what = `${phase} hook #${index} (${hook.path})`;
   return new Promise((resolve, reject) => {
     const env: Record<string, string> = {};
@@ -27,6 +45,7 @@ export function runHook(phase: HookName, index: number, hook: Hook, state: State
     const child = spawn(hook.path, args.slice(1), {
       argv0: args[0] ?? hook.path,
       env,
+      cwd: usableDir(opts.cwd),
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });
@@ -57,17 +76,17 @@ export function runHook(phase: HookName, index: number, hook: Hook, state: State
 }
 
 /** Run the hooks of one phase in order; the first failure stops and throws. */
-export async function runHooks(phase: HookName, hooks: Hook[] | undefined, state: State): Promise<void> {
+export async function runHooks(phase: HookName, hooks: Hook[] | undefined, state: State, opts: HookOptions = {}): Promise<void> {
   let i = 0;
-  for (const h of hooks ?? []) await runHook(phase, i++, h, state);
+  for (const h of hooks ?? []) await runHook(phase, i++, h, state, opts);
 }
 
 /** Run every hook even if some fail; return the failures (for poststop). */
-export async function runHooksCollectingErrors(phase: HookName, hooks: Hook[] | undefined, state: State): Promise<Error[]> {
+export async function runHooksCollectingErrors(phase: HookName, hooks: Hook[] | undefined, state: State, opts: HookOptions = {}): Promise<Error[]> {
   const errs: Error[] = [];
   let i = 0;
   for (const h of hooks ?? []) {
-    try { await runHook(phase, i, h, state); } catch (e) { errs.push(e as Error); }
+    try { await runHook(phase, i, h, state, opts); } catch (e) { errs.push(e as Error); }
     i++;
   }
   return errs;

@@ -8,7 +8,9 @@
  * threads (unshare(CLONE_FS)), joins the container's mount namespace and
  * chroots to the init's root; execve later takes only this thread along.
  * Then it does what the container init does last: console, rlimits,
- * credentials, capabilities, cwd, no_new_privs, seccomp, execve.
+ * credentials, capabilities, cwd, no_new_privs, seccomp, execve. With
+ * SCMP_ACT_NOTIFY it connects to the seccomp agent first, while still in the
+ * host's mount namespace, and hands it the listener fd as the init does.
  */
 // first: announces 'booted' before the rest of the bundle loads
 import './announce-boot.js';
@@ -18,7 +20,7 @@ import { PR } from '../linux/libc.js';
 import { Channel } from '../protocol/channel.js';
 import { setupConsole } from './console.js';
 import { finalizeAndExec } from './finalize.js';
-import { applyExecAttrs } from './security.js';
+import { applyExecAttrs, prepareExecSeccompAgent } from './security.js';
 import { lookPath, setRlimits, withHome } from './process.js';
 
 const CLONE_FS = 0x200;
@@ -45,6 +47,8 @@ async function main(): Promise<void> {
   for (const k of ['_RUNTS_SYNC_FD', '_RUNTS_MNTNS_FD', '_RUNTS_ROOT_FD']) delete process.env[k];
   try {
     const { plan } = sync.expect('exec-plan', 60_000);
+    // SCMP_ACT_NOTIFY: listenerPath is a host path, reached before entering the container
+    prepareExecSeccompAgent(plan.seccomp);
     enterContainerFs(mntnsFd, rootFd);
     const p = plan.process;
     if (p.terminal) {

@@ -61,11 +61,12 @@ async function create(plan: InitPlan, chan: Channel): Promise<string> {
   prepareSecurity(plan);
   prepareRootfs(plan.rootfs, {
     idmapUserns: (uid, gid) => idmapUsernsFd(plan, uid, gid),
-    idmappedTree: (index) => plan.idmappedTrees?.find((t) => t.index === index)?.fd,
+    bindTree: (index) => plan.bindTrees?.find((t) => t.index === index)?.fd,
   });
   chan.send({ type: 'hooks', phase: 'createRuntime' });
   chan.expect('ok');
-  await runHooks('createContainer', plan.hooks.createContainer, plan.state);
+  // cwd: the rootfs, as runc (hooks bind files into the image by relative paths)
+  await runHooks('createContainer', plan.hooks.createContainer, plan.state, { cwd: plan.rootfs.rootfs });
   enterRootfs(plan.rootfs);
   finishRootfs(plan.rootfs);
   setHostnames(plan);

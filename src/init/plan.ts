@@ -80,10 +80,11 @@ export interface InitPlan {
    * CLI; closed with every other runtime fd before the user process runs.
    */
   /**
-   * Container with its own user namespace: idmapped bind mounts made by the
-   * CLI (mount index → inherited fd of the detached, idmapped tree).
+   * Container with its own user namespace: every bind mount's tree made by
+   * the CLI on the host (mount index → inherited fd of the detached tree,
+   * already idmapped when the mount is; src/container/bind-trees.ts).
    */
-  idmappedTrees?: { index: number; fd: number }[];
+  bindTrees?: { index: number; fd: number }[];
   idmapUserns?: { fd: number; uidMappings: { containerID: number; hostID: number; size: number }[]; gidMappings: { containerID: number; hostID: number; size: number }[] }[];
   /** fd of the connected console socket, when process.terminal. */
   consoleFd?: number;
@@ -117,15 +118,12 @@ export interface PlanContext {
   lsm?: LsmStatus;
 }
 
-/** opts.allowNotify: the caller hands the listener fd to the agent (the container init does; exec not yet). */
-export function planSeccomp(spec: Spec, warn: (msg: string) => void, opts: { allowNotify?: boolean } = {}): SeccompPlan | undefined {
+/** The compiled filter; with SCMP_ACT_NOTIFY, where the init or the exec stage hands the listener fd. */
+export function planSeccomp(spec: Spec, warn: (msg: string) => void): SeccompPlan | undefined {
   const s = spec.linux?.seccomp;
   if (!s) return undefined;
   const f = compileSeccomp(s);
   for (const w of f.warnings) warn(`seccomp: ${w}`);
-  if (f.notify && !opts.allowNotify) {
-    throw new RuntsError('config.json /linux/seccomp: SCMP_ACT_NOTIFY is not supported yet', { pointer: '/linux/seccomp' });
-  }
   if (f.notify) checkNotifyRules(s);
   const notify = f.notify ? { notify: { listenerPath: s.listenerPath!, ...(s.listenerMetadata ? { metadata: s.listenerMetadata } : {}) } } : {};
   return { program: f.program.toString('base64'), instructions: f.instructions, flags: f.flags, nativeArch: f.nativeArch, ...notify };
@@ -203,7 +201,7 @@ export function buildInitPlan(spec: Spec, ctx: PlanContext): InitPlan {
     consoleFd: ctx.consoleFd,
     userns,
     newKeyring: ctx.noNewKeyring !== true,
-    seccomp: planSeccomp(spec, ctx.warn ?? (() => {}), { allowNotify: true }),
+    seccomp: planSeccomp(spec, ctx.warn ?? (() => {})),
     sysctl: planSysctls(spec),
     personality: planPersonality(spec),
     memoryPolicy: planMemoryPolicy(spec),

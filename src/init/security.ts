@@ -25,7 +25,8 @@
  *                        startContainer hooks: a deadline task may not fork,
  *                        and the hooks run after the capabilities are gone);
  *   loadSeccompPlan      loads the filter; with NOTIFY, hands the listener fd
- *                        to the agent right away (src/linux/seccomp-agent.ts).
+ *                        to the agent right away (src/linux/seccomp-agent.ts);
+ *   prepareExecSeccompAgent  the exec stage's prepareSecurity for NOTIFY.
  *
  * Every fd opened here is close-on-exec and closed before execve when done.
  */
@@ -45,7 +46,7 @@ import type { State } from '../spec/types.js';
 import type { InitPlan, ProcessPlan, SeccompPlan } from './plan.js';
 
 let procfs: ProcfsHandle | undefined;
-let agent: { fd: number; hostPid: number } | undefined;
+let agent: { fd: number; hostPid: number; exec?: boolean } | undefined;
 
 function trustedProcfs(): ProcfsHandle {
   if (!procfs) throw new RuntsError('internal error: the trusted procfs handle was not opened before pivot_root');
@@ -59,6 +60,18 @@ export function prepareSecurity(plan: InitPlan): void {
     const hostPid = runtimePid();
     agent = { fd: connectSeccompAgent(notify.listenerPath), hostPid };
   }
+}
+
+/**
+ * `runts exec` with SCMP_ACT_NOTIFY (src/init/exec-main.ts): connect to the
+ * agent while the exec stage is still in the host's mount namespace
+ * (listenerPath is a host path) and note its host pid; loadSeccompPlan then
+ * hands the listener fd over exactly as for the init. No agent listening:
+ * a clear error before anything of the process exists in the container.
+ */
+export function prepareExecSeccompAgent(s: SeccompPlan | undefined): void {
+  if (!s?.notify) return;
+  agent = { fd: connectSeccompAgent(s.notify.listenerPath), hostPid: runtimePid(), exec: true };
 }
 
 /**
@@ -136,7 +149,7 @@ export function loadSeccompPlan(s: SeccompPlan, state: State): void {
   const program = Buffer.from(s.program, 'base64');
   if (s.notify && !agent) throw new RuntsError('seccomp: SCMP_ACT_NOTIFY is used but the seccomp agent is not connected');
   // Everything the hand-over needs is ready before the filter goes on.
-  const msg = s.notify && agent ? containerProcessState(state, agent.hostPid, s.notify.metadata) : undefined;
+  const msg = s.notify && agent ? containerProcessState(state, agent.hostPid, s.notify.metadata, agent.exec) : undefined;
   const fd = loadSeccomp({ program, instructions: s.instructions, flags: s.flags, notify: s.notify !== undefined, nativeArch: s.nativeArch, architectures: [], warnings: [] });
   if (!s.notify || !msg || !agent) return;
   const sock = agent.fd;

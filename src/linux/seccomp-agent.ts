@@ -47,14 +47,19 @@ export function checkNotifyRules(s: Seccomp): void {
   });
 }
 
-/** The message for the agent (pure): pid is the init's pid as the runtime sees it. */
-export function containerProcessState(state: State, hostPid: number, metadata?: string): ContainerProcessState {
+/**
+ * The message for the agent (pure): pid is the filtered process's pid as the
+ * runtime sees it; the state's pid is the container's (the init's): the same
+ * process for the init, the init's host pid (`state.pid` as given) for an
+ * exec'd process, as runc sends them.
+ */
+export function containerProcessState(state: State, hostPid: number, metadata?: string, exec = false): ContainerProcessState {
   return {
     ociVersion: state.ociVersion,
     fds: ['seccompFd'],
     pid: hostPid,
     ...(metadata ? { metadata } : {}),
-    state: { ...state, pid: hostPid },
+    state: { ...state, pid: exec ? state.pid : hostPid },
   };
 }
 

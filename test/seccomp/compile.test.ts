@@ -422,19 +422,31 @@ t.test('invalid profiles are ConfigErrors with a JSON pointer', async (t) => {
     ['empty names', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [], action: 'SCMP_ACT_ERRNO' }] }, '/linux/seccomp/syscalls/0/names'],
     ['empty name', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', ''], action: 'SCMP_ACT_ERRNO' }] }, '/linux/seccomp/syscalls/0/names/1'],
     ['unknown architecture', { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_Z80'] }, '/linux/seccomp/architectures/1'],
-    ['unsupported architecture', { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_AARCH64'] }, '/linux/seccomp/architectures/0'],
     ['unknown flag', { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_FAST'] }, '/linux/seccomp/flags/1'],
     ['NEW_LISTENER is not a config flag', { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_NEW_LISTENER'] }, '/linux/seccomp/flags/0'],
     ['NOTIFY without listenerPath', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, '/linux/seccomp/listenerPath'],
     ['listenerMetadata without listenerPath', { defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' }, '/linux/seccomp/listenerMetadata'],
   ];
   for (const [what, s, pointer] of cases) t.equal(pointerOf(() => compile(s)), pointer, what);
-  t.throws(() => compile({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_AARCH64'] }), /SCMP_ARCH_AARCH64 is not supported by runts/);
   t.throws(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW' }, { nativeArch: 'SCMP_ARCH_MIPS' }), /native architecture/);
   // A bigint value is accepted (for callers that parse JSON losslessly).
   const f = compile({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 0xffffffffffffffffn as unknown as number, op: 'SCMP_CMP_EQ' }] }] });
   t.equal(verdict(f, 'x86_64', 'kill', [-1n]), errno(1));
   t.equal(verdict(f, 'x86_64', 'kill', [0xffffffffn]), ALLOW);
+});
+
+t.test('architectures of other ABI families are accepted and left out, as libseccomp dispatches them never on x86', async (t) => {
+  const rules = [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }];
+  const x86 = compile({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls: rules });
+  const multi = compile({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM', 'SCMP_ARCH_S390X'], syscalls: rules });
+  t.same(multi.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+  t.same(multi.program, x86.program, 'the same program as the x86-only profile');
+  t.same(multi.warnings, []);
+  t.equal(verdict(multi, 'x86_64', 'mkdir', []), errno(13));
+  t.equal(verdict(multi, 'i386', 'mkdir', []), errno(13));
+  const only = compile({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_AARCH64'] });
+  t.same(only.architectures, ['SCMP_ARCH_X86_64'], 'only another family listed: the native one stays');
+  t.equal(pointerOf(() => compile({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_Z80'] })), '/linux/seccomp/architectures/1');
 });
 
 t.test('too many instructions is a clear error', async (t) => {

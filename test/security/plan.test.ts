@@ -258,11 +258,10 @@ t.test('seccomp notify: planning and the agent message', async (t) => {
     linux: { seccomp: { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', ...extra, syscalls } } as Spec['linux'],
   });
   const s = notifySpec([{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }], { listenerMetadata: 'm1' });
-  t.throws(() => planSeccomp(s, () => {}), /SCMP_ACT_NOTIFY is not supported yet/, 'callers that cannot hand the fd over (exec) still refuse');
-  const p = planSeccomp(s, () => {}, { allowNotify: true })!;
+  const p = planSeccomp(s, () => {})!;
   t.same(p.notify, { listenerPath: '/run/agent.sock', metadata: 'm1' });
   t.ok(p.flags & 8, 'SECCOMP_FILTER_FLAG_NEW_LISTENER');
-  t.equal(planSeccomp(notifySpec([{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }]), () => {}, { allowNotify: true })!.notify, undefined);
+  t.equal(planSeccomp(notifySpec([{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }]), () => {})!.notify, undefined);
   t.equal(buildInitPlan(s, { ...ctx, lsm: NO_LSM }).seccomp!.notify!.listenerPath, '/run/agent.sock');
 
   for (const name of ['write', 'sendmsg']) {
@@ -278,6 +277,11 @@ t.test('seccomp notify: planning and the agent message', async (t) => {
     state: { ociVersion: '1.3.0', id: 'c1', status: 'created', pid: 4242, bundle: '/b', annotations: { a: 'b' } },
   });
   t.notOk('metadata' in containerProcessState(state, 4242), 'no metadata key without listenerMetadata');
+  const running = { ...state, status: 'running' as const, pid: 777 };
+  t.same(containerProcessState(running, 4243, undefined, true), {
+    ociVersion: '1.3.0', fds: ['seccompFd'], pid: 4243,
+    state: { ociVersion: '1.3.0', id: 'c1', status: 'running', pid: 777, bundle: '/b', annotations: { a: 'b' } },
+  }, 'exec: pid is the exec\'d process, state.pid stays the init\'s (runc)');
 });
 
 t.test('buildInitPlan carries the new fields', async (t) => {

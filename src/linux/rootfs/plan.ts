@@ -455,7 +455,7 @@ function checkMappings(m: IDMapping[] | undefined, ptr: string): IDMapping[] {
   return m.map((e) => ({ containerID: e.containerID, hostID: e.hostID, size: e.size }));
 }
 
-function planMount(m: Mount, i: number, spec: Spec, opts: RootfsOptions): MountStep {
+export function planMount(m: Mount, i: number, spec: Spec, opts: RootfsOptions): MountStep {
   const ptr = `/mounts/${i}`;
   if (typeof m.destination !== 'string' || m.destination === '') throw new ConfigError(`${ptr}/destination`, 'mount destination is required');
   for (const [k, v] of [['destination', m.destination], ['source', m.source], ['type', m.type]] as const) {

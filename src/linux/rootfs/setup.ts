@@ -54,12 +54,12 @@ export interface PrepareEnv {
    */
   idmapUserns?: (uidMappings: IDMapping[], gidMappings: IDMapping[]) => number;
   /**
-   * An idmapped bind mount made by the runtime on the host (a detached tree fd,
-   * already idmapped) for the mount at this config index, if any: used instead
-   * of open_tree(source) + idmap, which a process inside the container's user
-   * namespace may not do to a host filesystem. runts closes it.
+   * A bind mount's tree made by the runtime on the host (a detached tree fd,
+   * already idmapped when the mount is) for the mount at this config index, if
+   * any: used instead of open_tree(source) + idmap, which a process inside the
+   * container's user namespace may not be allowed to do. runts closes it.
    */
-  idmappedTree?: (index: number) => number | undefined;
+  bindTree?: (index: number) => number | undefined;
 }
 
 /** The rootfs mount (an fd of the self-bind) carried from prepareRootfs to enterRootfs. */
@@ -318,7 +318,7 @@ function fileDestination(rootfd: number, step: MountStep): number {
 
 /** Bind mount: open_tree(CLONE) of the host source, attributes, move_mount onto the verified destination. Returns the attached mount fd. */
 function bindMount(rootfd: number, plan: RootfsPlan, step: MountStep, env: PrepareEnv): number {
-  const premade = step.idmap ? env.idmappedTree?.(step.index) : undefined;
+  const premade = env.bindTree?.(step.index);
   const tree = premade ?? openTree(AT.FDCWD, step.source!, OPEN_TREE.CLONE | (step.recursive ? AT.RECURSIVE : 0));
   try {
     const sst = fdStat(tree);

@@ -23,7 +23,12 @@
  *
  * - Architectures: the native architecture is always in the filter (libseccomp
  *   adds it in seccomp_init and runc never removes it); `architectures` adds
- *   more. A syscall from any other architecture gets BAD_ARCH_ACTION, which is
+ *   more. Listed architectures of other ABI families (SCMP_ARCH_AARCH64,
+ *   SCMP_ARCH_ARM, ... next to the x86 ones in a multi-arch profile) are
+ *   accepted and left out: libseccomp adds sections for them that an x86
+ *   kernel never dispatches to, so the filter behaves the same; a name that is
+ *   no SCMP_ARCH_* at all is an error (runc: "invalid arch").
+ *   A syscall from any other architecture gets BAD_ARCH_ACTION, which is
  *   KILL_THREAD: libseccomp's default "bad arch" action is SCMP_ACT_KILL and
  *   runc does not change it. On x86_64, x32 syscalls share AUDIT_ARCH_X86_64
  *   and are told apart by bit 0x40000000 of the number: with SCMP_ARCH_X32
@@ -124,7 +129,7 @@ export interface CompileOptions {
 /** What a syscall from an architecture outside the filter gets (libseccomp's default). */
 export const BAD_ARCH_ACTION = SECCOMP_RET.KILL_THREAD;
 
-/** All SCMP_ARCH_* the spec lists (libseccomp 2.6.0); used to word errors. */
+/** All SCMP_ARCH_* the spec lists (libseccomp 2.6.0). */
 const SPEC_ARCHES = new Set([
   'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64',
   'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64',
@@ -189,12 +194,13 @@ export function compileSeccomp(s: Seccomp, opts: CompileOptions = {}): CompiledF
   if (s.architectures !== undefined && s.architectures !== null) {
     if (!Array.isArray(s.architectures)) throw new ConfigError(`${P}/architectures`, 'must be an array');
     s.architectures.forEach((a, i) => {
-      if (typeof a !== 'string' || !Object.hasOwn(ARCHES, a)) {
-        const why = typeof a === 'string' && SPEC_ARCHES.has(a)
-          ? `architecture ${a} is not supported by runts (it has syscall tables for ${Object.keys(ARCHES).join(', ')} only)`
-          : `unknown architecture ${JSON.stringify(a)}`;
-        throw new ConfigError(`${P}/architectures/${i}`, why);
+      if (typeof a !== 'string' || !SPEC_ARCHES.has(a)) {
+        throw new ConfigError(`${P}/architectures/${i}`, `unknown architecture ${JSON.stringify(a)}`);
       }
+      // Another ABI (SCMP_ARCH_AARCH64 next to the x86 ones in a multi-arch
+      // profile): libseccomp adds a section this kernel never dispatches to;
+      // leaving it out has the same effect.
+      if (!Object.hasOwn(ARCHES, a)) return;
       if (!arches.includes(a)) arches.push(a);
     });
   }
