@@ -29,7 +29,7 @@ import { joinSessionKeyring } from '../linux/keyring.js';
 import { finalizeAndExec } from './finalize.js';
 import type { IDMapping } from '../spec/types.js';
 import type { InitPlan } from './plan.js';
-import { lookPath, setHostnames, setRlimits, withHome } from './process.js';
+import { lookPath, makeCwd, setHostnames, setRlimits, withHome } from './process.js';
 import { applyCreateAttrs, applyStartAttrs, applySysctl, prepareSecurity } from './security.js';
 
 const PLAN_TIMEOUT_MS = 60_000;
@@ -68,6 +68,8 @@ async function create(plan: InitPlan, chan: Channel): Promise<string> {
   // cwd: the rootfs, as runc (hooks bind files into the image by relative paths)
   await runHooks('createContainer', plan.hooks.createContainer, plan.state, { cwd: plan.rootfs.rootfs });
   enterRootfs(plan.rootfs);
+  // a missing process.cwd is made in the container (0755, as runc), before the root may go read-only
+  if (!plan.noProcess) makeCwd(plan.process.cwd);
   finishRootfs(plan.rootfs);
   setHostnames(plan);
   if (plan.newKeyring) joinSessionKeyring(plan.id);

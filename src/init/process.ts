@@ -29,6 +29,19 @@ export function setCredentials(p: ProcessPlan, userns: boolean): void {
   if (p.umask !== undefined) libc.umask(p.umask);
 }
 
+/**
+ * Make process.cwd if it is missing (runc does, after pivot_root: every path
+ * resolves inside the container's root). A failure names the cwd.
+ */
+export function makeCwd(cwd: string): void {
+  try {
+    fs.mkdirSync(cwd, { recursive: true, mode: 0o755 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RuntsError(`process.cwd ${cwd}: cannot create it in the container: ${code ?? (e as Error).message}`, { op: 'mkdir', path: cwd, errno: code, pointer: '/process/cwd' });
+  }
+}
+
 /** After the chdir to process.cwd: verify we really are inside the container (CVE-2024-21626). */
 export function verifyCwd(cwd: string): void {
   const real = libc.getcwd();
