@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_ALLOWED_DEVICES } from '../cgroups/devices.js';
+import { containerDeviceRules } from '../cgroups/devices.js';
 import { detectCgroups } from '../cgroups/detect.js';
 import { cgroupManager, type CgroupManager, type CgroupRecord } from '../cgroups/manager.js';
 import { describeError, RuntsError } from '../common/errors.js';
@@ -85,16 +85,13 @@ function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boole
 }
 
 /**
- * linux.resources plus the device rules runc always adds: an allow rule for
- * each linux.devices entry, then the default allow-list, after the config's
- * own rules (which start from deny-all).
+ * linux.resources with the device rules runc always adds (the default
+ * allow-list after the config's own rules, which start from deny-all).
+ * linux.devices entries are created, not allowed: the rules decide.
  */
 export function cgroupResources(spec: Spec): Resources {
   const r = spec.linux?.resources ?? {};
-  const fromDevices = (spec.linux?.devices ?? [])
-    .filter((d) => d.type !== 'p' && d.major !== undefined && d.minor !== undefined)
-    .map((d) => ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm' }));
-  return { ...r, devices: [...(r.devices ?? []), ...fromDevices, ...DEFAULT_ALLOWED_DEVICES] };
+  return { ...r, devices: containerDeviceRules(r.devices, (spec.linux?.devices ?? []).map((d) => d.path)) };
 }
 
 /**
