@@ -53,6 +53,8 @@ export function readProcessFile(file: string, ociVersion: string): Process {
   const errs = schemaErrors({ ociVersion, process: obj });
   if (errs.length) throw new RuntsError(`--process ${file}: ${errs[0]!.message.replace(/^config\.json \/process/, '')}`, { path: file, pointer: errs[0]!.pointer });
   const p = obj as Process;
+  // runc: a process without a user runs as 0:0 (Go's zero value)
+  p.user ??= { uid: 0, gid: 0 };
   if (!p.args?.length) throw new RuntsError(`--process ${file}: args must not be empty`, { path: file, pointer: '/args' });
   return p;
 }
@@ -125,6 +127,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     const plan = buildExecPlan(spec, proc, {
       preservedFds: o.preserveFds,
       consoleFd: consoleFd === undefined ? undefined : syncIdx + 3,
+      consoleRelayed: localConsole !== undefined,
       state: { ociVersion: rec.ociVersion, id: o.id, status: 'running', pid: init.pid, bundle: rec.bundle, annotations: rec.annotations },
       warn: logWarning,
     });

@@ -57,6 +57,28 @@ export class Runtime {
     return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   }
 
+  /**
+   * Run a shell command line (`$RT` is this runtime) inside a terminal made
+   * by script(1), its exit status being the command's. script's stdin stays
+   * open until the command is done (at EOF script would type into the
+   * terminal). Only the command's output is returned, as the terminal shows it.
+   */
+  inTerminal(cmdline: string, opts: { timeoutMs?: number } = {}): Promise<Result> {
+    const rt = [this.bin, '--root', this.root].map(shq).join(' ');
+    return new Promise((resolve) => {
+      const c = spawn('script', ['-qec', cmdline, '/dev/null'], { env: cleanEnv({ RT: rt, TERM: 'xterm' }), stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '', stderr = '';
+      c.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      c.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      const timer = setTimeout(() => c.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+      c.on('close', (code, signal) => {
+        clearTimeout(timer);
+        c.stdin.destroy();
+        resolve({ code, signal, stdout, stderr });
+      });
+    });
+  }
+
   /** `state ID` parsed, or undefined when the runtime does not know the container. */
   state(id: string): Record<string, unknown> | undefined {
     const r = this.run(['state', id]);
