@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { containerDeviceRules } from '../cgroups/devices.js';
 import { detectCgroups } from '../cgroups/detect.js';
 import { cgroupManager, type CgroupManager, type CgroupRecord } from '../cgroups/manager.js';
+import { checkPreexistingCgroup } from '../cgroups/preexisting.js';
 import { describeError, RuntsError } from '../common/errors.js';
 import { logDebug, logWarning } from '../common/log.js';
 import { initPath, nsbootPath } from '../common/paths.js';
@@ -191,6 +192,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     cg = cgroupManager(opts.id, spec.linux?.cgroupsPath);
     // The record names every cgroup dir before it is made (crash safety).
     cg.create((cgrec) => { rec.cgroup = cgrec; store.write(rec); });
+    checkPreexistingCgroup(cg, logWarning);
     cg.set(cgroupResources(spec));
     logDebug(`create: cgroups ready at ${performance.now().toFixed(1)} ms`);
 

@@ -50,11 +50,24 @@ function lockForDelete(store: Store, id: string, force: boolean): Lock {
 
 const LOCK_WAIT_FORCE_MS = 30_000;
 
+const isNotFound = (e: unknown) => e instanceof RuntsError && e.op === 'lookup' && e.errno === 'ENOENT';
+
 export async function deleteContainer(store: Store, id: string, force: boolean): Promise<void> {
-  const lock = lockForDelete(store, id, force);
+  // As runc: `delete --force` of a container that does not exist succeeds
+  // (engines call it blindly while cleaning up); plain `delete` is an error.
+  let lock: Lock;
+  try {
+    lock = lockForDelete(store, id, force);
+  } catch (e) {
+    if (force && isNotFound(e)) return;
+    throw e;
+  }
   try {
     const rec = store.read(id);
-    if (!rec) throw notFound(id);
+    if (!rec) {
+      if (force) return;
+      throw notFound(id);
+    }
     const status = deriveStatus(store, rec);
     if (status !== 'stopped' && !force) {
       throw new RuntsError(`cannot delete container "${id}" that is not stopped: it is ${status} (use --force)`, { op: 'delete' });
