@@ -76,7 +76,8 @@ export function toDeviceRule(d: DeviceCgroup, i: number): DeviceRule {
   const type = d.type ?? 'a';
   if (type !== 'a' && type !== 'c' && type !== 'b') throw bad(`invalid device type ${JSON.stringify(type)} (expected a, c or b)`);
   const access = d.access ?? 'rwm';
-  if (access === '' || /[^rwm]/.test(access)) throw bad(`invalid access ${JSON.stringify(access)} (expected a non-empty combination of r, w and m)`);
+  // other letters are ignored, as runc does (config validation warns about them)
+  if (!/[rwm]/.test(access)) throw bad(`invalid access ${JSON.stringify(access)} (expected a non-empty combination of r, w and m)`);
   const num = (v: number | undefined, name: string): number => {
     if (v === undefined || v === -1) return -1;
     if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw bad(`invalid ${name} ${v}`);

@@ -149,7 +149,7 @@ function undo(store: Store, rec: ContainerRecord, cg: CgroupManager | undefined,
 export async function createContainer(store: Store, opts: CreateOptions): Promise<Created> {
   validateContainerId(opts.id);
   const bundle = path.resolve(opts.bundle);
-  const spec = loadConfig(bundle);
+  const spec = loadConfig(bundle, { onWarning: (w) => logWarning(w.message) });
   logDebug(`create: config validated at ${performance.now().toFixed(1)} ms`);
   // Fields runts cannot honour yet are refused, never silently ignored.
   if (spec.linux?.intelRdt) throw new RuntsError('config.json /linux/intelRdt: Intel RDT is not supported by runts', { pointer: '/linux/intelRdt' });
