@@ -27,21 +27,24 @@ if (why) {
     return out;
   }
 
-  function compare(t: Pick<typeof tap, 'same'>, r: { runc: Result[]; runts: Result[] }, want: string): void {
-    for (const x of r.runc) t.same([x.code, x.stdout], [0, want], `runc: ${JSON.stringify(x)}`);
-    for (const [i, x] of r.runts.entries()) {
-      t.same([x.code, x.stdout], [r.runc[i]!.code, r.runc[i]!.stdout], `runts, round ${i + 1}: the same status and output as runc (${JSON.stringify(x.stderr)})`);
-    }
+  // runc clears ONLCR on the pty after receiving it, racing with the process
+  // (now and then it prints "\r\r\n"); runts clears it before the process runs.
+  // Required: runc's output arrives every time, and its usual form is seen;
+  // runts's output is that usual form every time.
+  function compare(t: Pick<typeof tap, 'same' | 'match' | 'ok'>, r: { runc: Result[]; runts: Result[] }, want: string, racy: RegExp): void {
+    for (const x of r.runc) t.match(x, { code: 0, stdout: racy }, `runc: ${JSON.stringify(x)}`);
+    t.ok(r.runc.some((x) => x.stdout === want), 'runc\'s usual output seen');
+    for (const [i, x] of r.runts.entries()) t.same([x.code, x.stdout], [0, want], `runts, round ${i + 1}: runc's output (${JSON.stringify(x.stderr)})`);
   }
 
   t.test('run: in a terminal', async (t) => {
     const r = await d.each((rt) => rounds(rt, (id) => `$RT run --bundle ${echo} ${id}`));
-    compare(t, r, 'Hello World\r\n');
+    compare(t, r, 'Hello World\r\n', /^Hello World\r\r?\n$/);
   });
 
   t.test('run: in a pipe', async (t) => {
     const r = await d.each((rt) => rounds(rt, (id) => `$RT run --bundle ${echo} ${id} | od -c | head -1`));
-    compare(t, r, '0000000   H   e   l   l   o       W   o   r   l   d  \\n\r\n');
+    compare(t, r, '0000000   H   e   l   l   o       W   o   r   l   d  \\n\r\n', /^0000000   H   e   l   l   o       W   o   r   l   d  (\\r  )?\\n\r\n$/);
   });
 
   t.test('exec -t: in a terminal and in a pipe', async (t) => {
@@ -72,7 +75,7 @@ if (why) {
   t.test('the exit status comes through the terminal relay', async (t) => {
     const fails = makeBundle({ args: ['sh', '-c', 'echo bye; exit 7'], mutate: (c) => { c.process.terminal = true; } });
     const r = await d.each((rt) => rt.inTerminal(`$RT run --bundle ${fails} ${d.id('ttyexit')}`));
-    t.same([r.runc.code, r.runc.stdout], [7, 'bye\r\n'], `runc: ${JSON.stringify(r.runc)}`);
-    t.same([r.runts.code, r.runts.stdout], [r.runc.code, r.runc.stdout], `runts: ${JSON.stringify(r.runts)}`);
+    t.match(r.runc, { code: 7, stdout: /^bye\r\r?\n$/ }, `runc: ${JSON.stringify(r.runc)}`);
+    t.same([r.runts.code, r.runts.stdout], [7, 'bye\r\n'], `runts: ${JSON.stringify(r.runts)}`);
   });
 }
