@@ -11,10 +11,9 @@ import type { DeviceCgroup } from '../spec/types.js';
  * What runc appends to every container's device list
  * (libcontainer/specconv AllowedDevices): mknod of any char/block device,
  * /dev/null, random, full, tty, zero, urandom, /dev/pts/* (136:*),
- * /dev/ptmx (5:2) and /dev/net/tun (10:200, restored in runc 1.2 for
- * compatibility). runc appends these AFTER the config's own rules, so a
- * config cannot take them away; callers that want runc's behaviour do
- * `[...(resources.devices ?? []), ...DEFAULT_ALLOWED_DEVICES]`.
+ * /dev/ptmx (5:2) and /dev/net/tun (10:200, in runc 1.1 and again since
+ * 1.2). runc appends these AFTER the config's own rules, so a config cannot
+ * take them away; see containerDeviceRules for the whole list.
  * (/dev/console is allowed by runc through the linux.devices path when a
  * terminal is used, not through this list.)
  */
@@ -31,6 +30,28 @@ export const DEFAULT_ALLOWED_DEVICES: readonly Readonly<DeviceCgroup>[] = Object
   { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' }, // /dev/ptmx
   { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' }, // /dev/net/tun
 ].map((d) => Object.freeze(d)));
+
+/** The device node each DEFAULT_ALLOWED_DEVICES entry stands for ('' for the mknod rules), index for index. */
+export const DEFAULT_ALLOWED_DEVICE_PATHS: readonly string[] = Object.freeze([
+  '', '', '/dev/null', '/dev/random', '/dev/full', '/dev/tty', '/dev/zero', '/dev/urandom', '', '/dev/ptmx', '/dev/net/tun',
+]);
+
+/**
+ * The container's whole device rule list, as runc 1.1 builds it: the
+ * config's linux.resources.devices in order, then the default allow-list.
+ * Devices in linux.devices are created in /dev but NOT allowed by this: the
+ * rules decide (a deny-all config keeps them unusable, for the init and for
+ * every exec'd process). A default entry whose node linux.devices redefines
+ * (same path) is left out, as runc does: the config's device takes its place.
+ */
+export function containerDeviceRules(resourceDevices: readonly DeviceCgroup[] | undefined, linuxDevicePaths: readonly string[]): DeviceCgroup[] {
+  const redefined = new Set(linuxDevicePaths);
+  const defaults = DEFAULT_ALLOWED_DEVICES.filter((_, i) => {
+    const p = DEFAULT_ALLOWED_DEVICE_PATHS[i]!;
+    return p === '' || !redefined.has(p);
+  });
+  return [...(resourceDevices ?? []), ...defaults];
+}
 
 /** A validated rule. major/minor -1 mean "any" (the "*" of devices.allow). */
 export interface DeviceRule {
@@ -55,7 +76,8 @@ export function toDeviceRule(d: DeviceCgroup, i: number): DeviceRule {
   const type = d.type ?? 'a';
   if (type !== 'a' && type !== 'c' && type !== 'b') throw bad(`invalid device type ${JSON.stringify(type)} (expected a, c or b)`);
   const access = d.access ?? 'rwm';
-  if (access === '' || /[^rwm]/.test(access)) throw bad(`invalid access ${JSON.stringify(access)} (expected a non-empty combination of r, w and m)`);
+  // other letters are ignored, as runc does (config validation warns about them)
+  if (!/[rwm]/.test(access)) throw bad(`invalid access ${JSON.stringify(access)} (expected a non-empty combination of r, w and m)`);
   const num = (v: number | undefined, name: string): number => {
     if (v === undefined || v === -1) return -1;
     if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw bad(`invalid ${name} ${v}`);

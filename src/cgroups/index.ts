@@ -4,7 +4,7 @@ export { detectCgroups, parseCgroupMounts, hostFromMounts, parseProcCgroup, ownC
 export type { CgroupMode, HostCgroups, V1Hierarchy, V2Hierarchy, CgroupMount } from './detect.js';
 export { cleanCgroupsPath, defaultCgroupsPath, resolveCgroupPaths, DEFAULT_CGROUP_PARENT } from './paths.js';
 export { cpuSharesToWeight, blkioWeightToIoWeight, memorySwapToV2, parsePageSize, parseCpuList } from './convert.js';
-export { DEFAULT_ALLOWED_DEVICES, devicesV1Writes, emulateDevices, deviceAllowed, toDeviceRule, ruleString } from './devices.js';
+export { containerDeviceRules, DEFAULT_ALLOWED_DEVICES, devicesV1Writes, emulateDevices, deviceAllowed, toDeviceRule, ruleString } from './devices.js';
 export type { DeviceRule, DeviceState } from './devices.js';
 export { deviceProgram, encodeProgram, attachDeviceFilter, queryDevicePrograms } from './bpf.js';
 export { planV1, planV2, checkUnifiedKey } from './plan.js';

@@ -219,7 +219,8 @@ export function planV1(r: Resources, ctx: PlanContext = {}): V1PlanEntry[] {
   for (const [dev, v] of Object.entries(r.rdma ?? {})) add('rdma', 'rdma.max', rdmaLine(dev, v), `${R}.rdma.${dev}`);
 
   if (r.unified && Object.keys(r.unified).length > 0) {
-    throw invalid(`${R}.unified`, 'cgroup v2 (unified) parameters were given, but this host uses cgroup v1');
+    // runc's words first: scripts match "invalid configuration"
+    throw invalid(`${R}.unified`, 'invalid configuration: cannot use unified on cgroup v1 (cgroup v2 parameters were given, but this host uses cgroup v1)');
   }
   return out;
 }

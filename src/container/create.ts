@@ -9,9 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_ALLOWED_DEVICES } from '../cgroups/devices.js';
+import { containerDeviceRules } from '../cgroups/devices.js';
 import { detectCgroups } from '../cgroups/detect.js';
 import { cgroupManager, type CgroupManager, type CgroupRecord } from '../cgroups/manager.js';
+import { checkPreexistingCgroup } from '../cgroups/preexisting.js';
 import { describeError, RuntsError } from '../common/errors.js';
 import { logDebug, logWarning } from '../common/log.js';
 import { initPath, nsbootPath } from '../common/paths.js';
@@ -86,16 +87,13 @@ function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boole
 }
 
 /**
- * linux.resources plus the device rules runc always adds: an allow rule for
- * each linux.devices entry, then the default allow-list, after the config's
- * own rules (which start from deny-all).
+ * linux.resources with the device rules runc always adds (the default
+ * allow-list after the config's own rules, which start from deny-all).
+ * linux.devices entries are created, not allowed: the rules decide.
  */
 export function cgroupResources(spec: Spec): Resources {
   const r = spec.linux?.resources ?? {};
-  const fromDevices = (spec.linux?.devices ?? [])
-    .filter((d) => d.type !== 'p' && d.major !== undefined && d.minor !== undefined)
-    .map((d) => ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, access: 'rwm' }));
-  return { ...r, devices: [...(r.devices ?? []), ...fromDevices, ...DEFAULT_ALLOWED_DEVICES] };
+  return { ...r, devices: containerDeviceRules(r.devices, (spec.linux?.devices ?? []).map((d) => d.path)) };
 }
 
 /**
@@ -153,7 +151,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   validateContainerId(opts.id);
   const bundle = path.resolve(opts.bundle);
   // process is REQUIRED only when start is called (config.md): create works without it, start refuses
-  const spec = loadConfig(bundle, { requireProcess: false });
+  const spec = loadConfig(bundle, { requireProcess: false, onWarning: (w) => logWarning(w.message) });
   logDebug(`create: config validated at ${performance.now().toFixed(1)} ms`);
   // Fields runts cannot honour yet are refused, never silently ignored.
   if (spec.linux?.intelRdt) throw new RuntsError('config.json /linux/intelRdt: Intel RDT is not supported by runts', { pointer: '/linux/intelRdt' });
@@ -196,6 +194,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     cg = cgroupManager(opts.id, spec.linux?.cgroupsPath);
     // The record names every cgroup dir before it is made (crash safety).
     cg.create((cgrec) => { rec.cgroup = cgrec; store.write(rec); });
+    checkPreexistingCgroup(cg, logWarning);
     cg.set(cgroupResources(spec));
     logDebug(`create: cgroups ready at ${performance.now().toFixed(1)} ms`);
 

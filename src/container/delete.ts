@@ -50,12 +50,25 @@ function lockForDelete(store: Store, id: string, force: boolean): Lock {
 
 const LOCK_WAIT_FORCE_MS = 30_000;
 
+const isNotFound = (e: unknown) => e instanceof RuntsError && e.op === 'lookup' && e.errno === 'ENOENT';
+
 /** `hookCwd`: the poststop hooks' working directory (run: the bundle, as runc; delete: the caller's). */
 export async function deleteContainer(store: Store, id: string, force: boolean, hookCwd?: string): Promise<void> {
-  const lock = lockForDelete(store, id, force);
+  // As runc: `delete --force` of a container that does not exist succeeds
+  // (engines call it blindly while cleaning up); plain `delete` is an error.
+  let lock: Lock;
+  try {
+    lock = lockForDelete(store, id, force);
+  } catch (e) {
+    if (force && isNotFound(e)) return;
+    throw e;
+  }
   try {
     const rec = store.read(id);
-    if (!rec) throw notFound(id);
+    if (!rec) {
+      if (force) return;
+      throw notFound(id);
+    }
     const status = deriveStatus(store, rec);
     if (status !== 'stopped' && !force) {
       throw new RuntsError(`cannot delete container "${id}" that is not stopped: it is ${status} (use --force)`, { op: 'delete' });

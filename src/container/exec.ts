@@ -53,6 +53,8 @@ export function readProcessFile(file: string, ociVersion: string): Process {
   const errs = schemaErrors({ ociVersion, process: obj });
   if (errs.length) throw new RuntsError(`--process ${file}: ${errs[0]!.message.replace(/^config\.json \/process/, '')}`, { path: file, pointer: errs[0]!.pointer });
   const p = obj as Process;
+  // runc: a process without a user runs as 0:0 (Go's zero value)
+  p.user ??= { uid: 0, gid: 0 };
   if (!p.args?.length) throw new RuntsError(`--process ${file}: args must not be empty`, { path: file, pointer: '/args' });
   return p;
 }
@@ -62,7 +64,9 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
   const status = deriveStatus(store, rec);
   if (status === 'stopped') throw new RuntsError(`cannot exec in a stopped container "${o.id}"`, { op: 'exec' });
   if (status === 'creating') throw new RuntsError(`cannot exec in container "${o.id}": it is still being created`, { op: 'exec' });
-  if (status === 'paused' && !o.ignorePaused) throw new RuntsError(`cannot exec in container "${o.id}": it is paused (use --ignore-paused)`, { op: 'exec' });
+  if (status === 'paused' && !o.ignorePaused) throw new RuntsError(`cannot exec in a paused container "${o.id}" (use --ignore-paused to override)`, { op: 'exec' });
+  // a bad --cgroup is refused before anything starts
+  const subCgroup = o.cgroup && rec.cgroup ? subCgroupDirs(rec.cgroup.paths, o.cgroup) : undefined;
   const spec = store.config(o.id) as Spec;
   const proc = o.processFile ? readProcessFile(o.processFile, spec.ociVersion) : execProcessFromFlags(spec.process, o.flags);
   if (proc.terminal && o.consoleFd === undefined && o.detach) {
@@ -127,6 +131,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     const plan = buildExecPlan(spec, proc, {
       preservedFds: o.preserveFds,
       consoleFd: consoleFd === undefined ? undefined : syncIdx + 3,
+      consoleRelayed: localConsole !== undefined,
       state: { ociVersion: rec.ociVersion, id: o.id, status: 'running', pid: init.pid, bundle: rec.bundle, annotations: rec.annotations },
       warn: logWarning,
     });
@@ -136,7 +141,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     // command, and stays frozen until `resume`.
     const joinCgroup = (target: number) => {
       if (!rec.cgroup) return;
-      if (o.cgroup) joinSubCgroup(rec.cgroup.paths, o.cgroup, target);
+      if (subCgroup) joinSubCgroup(subCgroup, o.cgroup!, target);
       else cgroupManagerFromRecord(rec.cgroup).apply(target);
     };
     const paused = status === 'paused';
@@ -173,12 +178,29 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
   }
 }
 
-/** --cgroup PATH: an existing sub-cgroup of the container's, in every hierarchy. */
-function joinSubCgroup(paths: Record<string, string>, sub: string, pid: number): void {
-  const rel = path.posix.normalize(sub.replace(/^[^:/]*:/, ''));
-  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new RuntsError(`--cgroup ${sub}: must be a path inside the container's cgroup`);
-  for (const dir of new Set(Object.values(paths))) {
-    const file = path.join(dir, rel, 'cgroup.procs');
+/**
+ * --cgroup [CONTROLLERS:]PATH: an existing sub-cgroup of the container's, in
+ * every hierarchy. PATH is relative to the container's cgroup (a leading "/"
+ * too, as runc joins it); one that leads out is refused with runc's phrase.
+ */
+export function subCgroupDirs(paths: Record<string, string>, sub: string): string[] {
+  const given = sub.replace(/^[^:/]*:/, '');
+  const rel = path.posix.normalize(`./${given}`).replace(/^\/+/, '');
+  if (given === '' || rel === '..' || rel.startsWith('../') || rel.split('/').some((c) => c === '..')) {
+    throw new RuntsError(`--cgroup ${sub}: ${given} is not a sub cgroup path (it must name a cgroup below the container's)`, { op: 'exec' });
+  }
+  const dirs = [...new Set(Object.values(paths))].map((d) => path.join(d, rel));
+  for (const dir of dirs) {
+    if (!fs.existsSync(path.join(dir, 'cgroup.procs'))) {
+      throw new RuntsError(`--cgroup ${sub}: ${dir} does not exist (create the sub-cgroup first)`, { op: 'exec', path: dir, errno: 'ENOENT' });
+    }
+  }
+  return dirs;
+}
+
+function joinSubCgroup(dirs: string[], sub: string, pid: number): void {
+  for (const dir of dirs) {
+    const file = path.join(dir, 'cgroup.procs');
     try {
       fs.writeFileSync(file, String(pid));
     } catch (e) {

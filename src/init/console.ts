@@ -47,15 +47,51 @@ export function setWinsize(fd: number, size: { height: number; width: number }):
   libc.ioctl(fd, TIOC.SWINSZ, 'void *', ws, 'ioctl(TIOCSWINSZ)');
 }
 
+export interface ConsoleOptions {
+  size?: { height: number; width: number };
+  /**
+   * The process's uid: the slave is chowned to it (its group is left as the
+   * devpts mount made it, gid= option or the creator's), so the process can
+   * use its terminal, as runc's fixStdioPermissions does for init and exec.
+   */
+  uid?: number;
+  /** Clear ONLCR before the master leaves: runts relays this pty itself, as runc's does. */
+  clearOnlcr?: boolean;
+  /** Runs with the verified slave fd first: the init passes mountConsole to bind it onto /dev/console. */
+  withSlave?: (slaveFd: number) => void;
+}
+
+const TCGETS = 0x5401;
+const TCSETS = 0x5402;
+const ONLCR = 0o4;
+
+/** Chown the slave to uid, keeping its group; a uid or group the user namespace does not map is left alone (as runc). */
+function chownSlave(slave: number, uid: number): void {
+  const gid = fs.fstatSync(slave).gid;
+  try {
+    libc.fchownat(slave, '', uid, gid, libc.AT.EMPTY_PATH, 'the pty slave');
+  } catch (e) {
+    const errno = (e as RuntsError).errno;
+    if (errno !== 'EINVAL' && errno !== 'EPERM') throw e;
+  }
+}
+
 /**
  * Send the master to the console socket, then make the slave our terminal.
- * `withSlave` runs first with the verified slave fd: the init passes mountConsole
- * (src/linux/rootfs/setup.ts) to bind it onto /dev/console after pivot_root.
+ * Before that: the size, the owner, the modes, and `withSlave` (mountConsole,
+ * src/linux/rootfs/setup.ts, binds the slave onto /dev/console after pivot_root).
  */
-export function setupConsole(consoleFd: number, size?: { height: number; width: number }, withSlave?: (slaveFd: number) => void): void {
+export function setupConsole(consoleFd: number, o: ConsoleOptions = {}): void {
   const pty = openPty();
-  if (size) setWinsize(pty.master, size);
-  withSlave?.(pty.slave);
+  if (o.size) setWinsize(pty.master, o.size);
+  if (o.uid !== undefined) chownSlave(pty.slave, o.uid);
+  if (o.clearOnlcr) {
+    const t = Buffer.alloc(36);
+    libc.ioctl(pty.slave, TCGETS, 'void *', t, 'ioctl(TCGETS)');
+    t.writeUInt32LE((t.readUInt32LE(4) & ~ONLCR) >>> 0, 4);
+    libc.ioctl(pty.slave, TCSETS, 'void *', t, 'ioctl(TCSETS)');
+  }
+  o.withSlave?.(pty.slave);
   libc.sendFd(consoleFd, Buffer.from(pty.name), pty.master);
   libc.close(pty.master);
   libc.close(consoleFd);

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     const p = plan.process;
     if (p.terminal) {
       if (plan.consoleFd === undefined) throw new RuntsError('exec --tty needs a console socket');
-      setupConsole(plan.consoleFd, p.consoleSize);
+      setupConsole(plan.consoleFd, { size: p.consoleSize, uid: p.uid, clearOnlcr: plan.consoleRelayed });
     }
     setRlimits(p);
     p.env = withHome(p.env, p.uid);

@@ -27,6 +27,8 @@ export interface ExecPlan {
   userns: boolean;
   preservedFds: number;
   consoleFd?: number;
+  /** runts relays the pty itself (no --console-socket): ONLCR is cleared before the master leaves. */
+  consoleRelayed?: boolean;
   apparmorProfile?: string;
   selinuxLabel?: string;
   /** The container's state, for hooks and seccomp agents. */
@@ -80,7 +82,7 @@ export function execProcessFromFlags(container: Process | undefined, f: ExecFlag
   return p;
 }
 
-export function buildExecPlan(spec: Spec, proc: Process, ctx: { preservedFds: number; consoleFd?: number; state: State; warn?: (m: string) => void }): ExecPlan {
+export function buildExecPlan(spec: Spec, proc: Process, ctx: { preservedFds: number; consoleFd?: number; consoleRelayed?: boolean; state: State; warn?: (m: string) => void }): ExecPlan {
   if (!proc.cwd?.startsWith('/')) throw new RuntsError(`exec: cwd ${JSON.stringify(proc.cwd)} must be an absolute path`, { pointer: '/cwd' });
   const merged: Spec = { ...spec, process: proc };
   return {
@@ -89,6 +91,7 @@ export function buildExecPlan(spec: Spec, proc: Process, ctx: { preservedFds: nu
     userns: (spec.linux?.namespaces ?? []).some((n) => n.type === 'user'),
     preservedFds: ctx.preservedFds,
     consoleFd: ctx.consoleFd,
+    consoleRelayed: ctx.consoleRelayed,
     apparmorProfile: proc.apparmorProfile,
     selinuxLabel: proc.selinuxLabel,
     state: ctx.state,

@@ -76,7 +76,7 @@ async function create(plan: InitPlan, chan: Channel): Promise<string> {
   applySysctl(plan);
   if (plan.process.terminal) {
     if (plan.consoleFd === undefined) throw new RuntsError('process.terminal is true but no console socket was given');
-    setupConsole(plan.consoleFd, plan.process.consoleSize, plan.rootfs.console ? mountConsole : undefined);
+    setupConsole(plan.consoleFd, { size: plan.process.consoleSize, uid: plan.process.uid, withSlave: plan.rootfs.console ? mountConsole : undefined });
   }
   setRlimits(plan.process);
   applyCreateAttrs(plan);

@@ -8,13 +8,16 @@ export function signalNumber(name: string): number | undefined {
   return SIGNALS[name];
 }
 
-/** "TERM", "SIGTERM", "sigterm", "15" → 15; "RTMIN+3" too. */
+/**
+ * "TERM", "SIGTERM", "sigterm", "15" → 15; "RTMIN+3" too. "0" is valid: it
+ * delivers nothing and checks that the process exists (kill(2), runc).
+ */
 export function parseSignal(text: string): number {
   const s = text.trim();
   if (/^[0-9]+$/.test(s)) {
     const n = Number(s);
-    if (n >= 1 && n <= 64) return n;
-    throw new RuntsError(`invalid signal "${text}": out of range 1-64`);
+    if (n >= 0 && n <= 64) return n;
+    throw new RuntsError(`invalid signal "${text}": out of range 0-64`);
   }
   let up = s.toUpperCase();
   if (!up.startsWith('SIG')) up = 'SIG' + up;

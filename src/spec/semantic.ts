@@ -547,8 +547,11 @@ function checkDeviceRules(c: Ctx, r: Resources): void {
     if (d.type !== undefined && !['a', 'b', 'c'].includes(d.type)) {
       error(c, `${at}/type`, `must be one of "a", "b", "c", got ${show(d.type)}`);
     }
-    if (d.access !== undefined && !/^[rwm]+$/.test(d.access)) {
+    // runc ignores letters other than r, w and m: a warning, unless none is left
+    if (d.access !== undefined && !/[rwm]/.test(d.access)) {
       error(c, `${at}/access`, `must be a combination of "r", "w" and "m", got ${show(d.access)}`);
+    } else if (d.access !== undefined && /[^rwm]/.test(d.access)) {
+      warn(c, `${at}/access`, `unknown access letters in ${show(d.access)} are ignored (only "r", "w" and "m" mean something), as runc does`);
     }
   });
 }

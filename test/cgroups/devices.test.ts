@@ -1,7 +1,9 @@
 import t from 'tap';
 import {
-  DEFAULT_ALLOWED_DEVICES, devicesV1Writes, emulateDevices, deviceAllowed, toDeviceRule,
+  containerDeviceRules, DEFAULT_ALLOWED_DEVICES, devicesV1Writes, emulateDevices, deviceAllowed, toDeviceRule,
 } from '../../src/cgroups/devices.js';
+import { cgroupResources } from '../../src/container/create.js';
+import type { Spec } from '../../src/spec/types.js';
 import { BPF, deviceProgram, encodeProgram, type Insn } from '../../src/cgroups/bpf.js';
 import type { DeviceCgroup } from '../../src/spec/types.js';
 
@@ -18,7 +20,8 @@ t.test('validation', async (t) => {
   t.same(toDeviceRule({ allow: true, access: 'wr' }, 0), { allow: true, type: 'a', major: -1, minor: -1, access: 'rw' });
   t.throws(() => toDeviceRule({ allow: true, type: 'x', access: 'r' }, 3), /\/linux\/resources\/devices\/3: invalid device type/);
   t.throws(() => toDeviceRule({ allow: true, type: 'c', access: '' }, 0), /invalid access/);
-  t.throws(() => toDeviceRule({ allow: true, type: 'c', access: 'rx' }, 0), /invalid access/);
+  t.same(toDeviceRule({ allow: true, type: 'c', major: 1, minor: 11, access: 'rwa' }, 0).access, 'rw', 'unknown letters ignored, as runc');
+  t.throws(() => toDeviceRule({ allow: true, type: 'c', access: 'xa' }, 0), /invalid access/);
   t.throws(() => toDeviceRule({ allow: true, type: 'c', major: -5, access: 'r' }, 0), /invalid major/);
 });
 
@@ -141,4 +144,35 @@ t.test('encoding', async (t) => {
   const p = deviceProgram(RULESETS['podman (deny all + defaults)']!);
   t.ok(p.length < 4096, `${p.length} instructions`);
   t.equal(p.at(-1)!.code, BPF.EXIT);
+});
+
+// issue 12: linux.devices are created, not allowed; the rules decide (runc 1.1).
+t.test('a container\'s rules: linux.devices entries are not implicitly allowed (v1 writes and v2 program)', async (t) => {
+  const spec = (resources: DeviceCgroup[] | undefined, devices: { path: string; type: string; major: number; minor: number }[]) =>
+    ({ ociVersion: '1.3.0', linux: { devices, resources: resources ? { devices: resources } : {} } }) as unknown as Spec;
+  const kmsg = { path: '/dev/kmsg', type: 'c', major: 1, minor: 11 };
+  const verdicts = (s: Spec) => {
+    const rules = cgroupResources(s).devices!;
+    const code = encodeProgram(deviceProgram(rules));
+    const state = emulateDevices(rules);
+    const ask = (major: number, minor: number, acc: string) => ({
+      v2: runBpf(code, { type: 2, access: accBits(acc), major, minor }),
+      v1: deviceAllowed(state, 'c', major, minor, acc) ? 1 : 0,
+      writes: devicesV1Writes(rules).map((w) => `${w.file} ${w.value}`),
+    });
+    return { kmsgW: ask(1, 11, 'w'), kmsgR: ask(1, 11, 'r'), nullRW: ask(1, 3, 'rw') };
+  };
+  const denyAll = verdicts(spec([{ allow: false, access: 'rwm' }], [kmsg]));
+  t.same([denyAll.kmsgW.v2, denyAll.kmsgW.v1], [0, 0], 'deny-all: /dev/kmsg (c 1:11) stays denied although linux.devices creates it');
+  t.notOk(denyAll.kmsgW.writes.some((w) => w.includes('1:11')), 'no v1 write mentions c 1:11');
+  t.same(denyAll.kmsgW.writes.slice(0, 2), ['devices.deny a', 'devices.allow c *:* m'], 'v1: deny-all, then the allow-list');
+  t.same([denyAll.nullRW.v2, denyAll.nullRW.v1], [1, 1], 'the default allow-list still applies');
+  const noRules = verdicts(spec(undefined, [kmsg]));
+  t.same([noRules.kmsgW.v2, noRules.kmsgW.v1], [0, 0], 'no resources.devices at all: the default allow-list only');
+  const allowW = verdicts(spec([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 11, access: 'w' }], [kmsg]));
+  t.same([allowW.kmsgW.v2, allowW.kmsgW.v1, allowW.kmsgR.v2, allowW.kmsgR.v1], [1, 1, 0, 0], 'an explicit rule decides: w allowed, r not');
+  // runc drops a default entry whose node the config redefines
+  const own = verdicts(spec([{ allow: false, access: 'rwm' }], [{ path: '/dev/null', type: 'c', major: 1, minor: 11 }]));
+  t.same([own.nullRW.v2, own.nullRW.v1], [0, 0], 'linux.devices redefining /dev/null removes the default 1:3 rule, as runc does');
+  t.same(containerDeviceRules([], ['/dev/tty']).length, DEFAULT_ALLOWED_DEVICES.length - 1);
 });

@@ -346,7 +346,7 @@ t.test('plan: cgroup mounts', async (t) => {
   });
   const v2 = planRootfs(spec({ mounts: [{ ...m, options: ['nosuid'] }] }), { ...opts, cgroupPaths: { '': '/sys/fs/cgroup/ctr' } });
   t.equal(v2.mounts[0]!.cgroup!.strategy, 'bind', 'no cgroupns: bind the container\'s own cgroup');
-  t.equal(v2.mounts[0]!.cgroup!.readonly, true, 'read-only unless rw is asked for');
+  t.equal(v2.mounts[0]!.cgroup!.readonly, false, 'as runc: writable unless ro is asked for');
   t.equal(v2.mounts[0]!.cgroup!.mode, 'v2', 'v2 by default');
   const rw = planRootfs(spec({ mounts: [{ ...m, options: ['rw'] }] }), { ...opts, cgroupPaths: { '': '/x' } });
   t.equal(rw.mounts[0]!.cgroup!.readonly, false);

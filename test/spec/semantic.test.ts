@@ -191,8 +191,8 @@ const CASES: Case[] = [
     message: 'must not contain ".." components, got "/runts/../../escape"' },
   { name: 'device rule type', mutate: (c) => (c.linux.resources = { devices: [{ allow: true, type: 'p' }] }),
     pointer: '/linux/resources/devices/0/type', message: 'must be one of "a", "b", "c", got "p"' },
-  { name: 'device rule access', mutate: (c) => (c.linux.resources = { devices: [{ allow: true, access: 'rwx' }] }),
-    pointer: '/linux/resources/devices/0/access', message: 'must be a combination of "r", "w" and "m", got "rwx"' },
+  { name: 'device rule access', mutate: (c) => (c.linux.resources = { devices: [{ allow: true, access: 'xyz' }] }),
+    pointer: '/linux/resources/devices/0/access', message: 'must be a combination of "r", "w" and "m", got "xyz"' },
   { name: 'weightDevice without weights', mutate: (c) => (c.linux.resources = { blockIO: { weightDevice: [{ major: 8, minor: 0 }] } }),
     pointer: '/linux/resources/blockIO/weightDevice/0', message: 'must specify at least one of "weight" or "leafWeight"' },
   { name: 'rdma without limits', mutate: (c) => (c.linux.resources = { rdma: { mlx5_1: {} } }),
@@ -314,6 +314,12 @@ t.test('unknownCapabilities "warn" turns the error into a warning', async (t) =>
   const r = check((c) => (c.process.capabilities = { ambient: ['CAP_FUTURE'] }), { unknownCapabilities: 'warn' });
   t.same(r.warnings.map((w) => w.message), ['config.json /process/capabilities/ambient/0: unknown capability "CAP_FUTURE"']);
   t.ok(r.spec);
+});
+
+t.test('device rule access letters other than rwm are ignored with a warning (runc ignores them)', async (t) => {
+  const r = check((c) => (c.linux.resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 11, access: 'rwa' }] }));
+  t.same(r.errors, []);
+  t.same(r.warnings.map((w) => w.pointer), ['/linux/resources/devices/1/access']);
 });
 
 t.test('relative mount destinations are deprecated, not invalid', async (t) => {

@@ -82,7 +82,7 @@ export interface CgroupSpec {
    */
   strategy: 'fresh' | 'bind' | 'tmpfs+binds';
   binds: CgroupBind[];
-  /** Binds (and the v1 tmpfs) are made read-only unless the options say rw. */
+  /** The binds are read-only when the options say ro (as runc); the v1 tmpfs holding them is always read-only (hardening). */
   readonly: boolean;
   /** v1: symlinks for co-mounted controllers, e.g. cpu -> cpu,cpuacct. */
   symlinks: { name: string; target: string }[];
@@ -548,8 +548,12 @@ export function planMount(m: Mount, i: number, spec: Spec, opts: RootfsOptions):
 function planCgroup(parsed: ParsedOptions, opts: RootfsOptions, ptr: string): CgroupSpec {
   const mode = opts.cgroupMode ?? 'v2';
   const paths = opts.cgroupPaths ?? {};
-  // runc's CVE-2023-25809 lesson: the container's view of its cgroup is read-only unless asked otherwise.
-  const readonly = parsed.readonly !== false;
+  // As runc: read-only when the config says "ro" (engines do), writable
+  // otherwise — nested cgroup managers (systemd, docker-in-docker) need it.
+  // CVE-2023-25809 was a rootless runc mounting the host's cgroup dirs rw
+  // despite a config without cgroupns; runts does not run rootless, and
+  // what is mounted here is only the container's own cgroup.
+  const readonly = parsed.readonly === true;
   if (mode === 'v2') {
     const bind: CgroupBind = { name: '', source: paths[''] ?? null };
     return { mode, namespace: opts.cgroupns, strategy: opts.cgroupns ? 'fresh' : 'bind', binds: [bind], readonly, symlinks: [] };

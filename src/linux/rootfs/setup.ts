@@ -440,7 +440,8 @@ function cgroupMount(rootfd: number, plan: RootfsPlan, step: MountStep, env: Pre
         }
       } finally { close(dir); }
     }
-    if (cg.readonly) applyAttrs(tfd, { set: ATTR.RDONLY, clr: 0 }, false, step.destination);
+    // the tmpfs itself stays read-only (runts's hardening: nothing in it is for writing)
+    applyAttrs(tfd, { set: ATTR.RDONLY, clr: 0 }, false, step.destination);
   } finally {
     close(tfd);
   }
