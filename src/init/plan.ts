@@ -96,6 +96,8 @@ export interface InitPlan {
   personality?: number;
   /** linux.memoryPolicy. */
   memoryPolicy?: MemoryPolicyPlan;
+  /** A new network namespace (not a joined one): bring `lo` up, as runc and crun do (src/linux/netlink.ts). */
+  loopbackUp: boolean;
 }
 
 export interface PlanContext {
@@ -204,5 +206,6 @@ export function buildInitPlan(spec: Spec, ctx: PlanContext): InitPlan {
     sysctl: planSysctls(spec),
     personality: planPersonality(spec),
     memoryPolicy: planMemoryPolicy(spec),
+    loopbackUp: hasNewNamespace(spec, 'network'),
   };
 }
