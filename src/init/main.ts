@@ -73,6 +73,7 @@ async function create(plan: InitPlan, chan: Channel): Promise<string> {
   setHostnames(plan);
   if (plan.newKeyring) joinSessionKeyring(plan.id);
   applySysctl(plan);
+  if (plan.stderrFd !== undefined) { libc.dup3(plan.stderrFd, 2, 0); libc.close(plan.stderrFd); }
   if (plan.process.terminal) {
     if (plan.consoleFd === undefined) throw new RuntsError('process.terminal is true but no console socket was given');
     setupConsole(plan.consoleFd, plan.process.consoleSize, plan.rootfs.console ? mountConsole : undefined);
