@@ -246,7 +246,7 @@ export function plainCgroupDirs(name: string): string[] {
  * mounts under the temp dir, cgroups under `cgroupName` (apart from the
  * engine's own, `engineCgroup`), and the temp dir. Returns what was left.
  */
-function sweep(o: { dir: string; cgroupName: string; engineCgroup?: RegExp; stateRoot: string; ids: string[]; settleMs: number }): string[] {
+export function sweep(o: { dir: string; cgroupName: string; engineCgroup?: RegExp; stateRoot: string; ids: string[]; settleMs: number }): string[] {
   const left: string[] = [];
   const busy = () => [...new Set([...processesMentioning(o.dir), ...processesInCgroup(o.cgroupName)])].sort((a, b) => a - b);
   waitFor(() => busy().length === 0, o.settleMs, 100);
