@@ -85,6 +85,16 @@ function tests(): void {
     t.equal(mem.stdout.trim(), String(64 << 20), '--memory-limit');
   });
 
+  check('ctr run: lo is up in the task\'s own network namespace, 127.0.0.1 routes', [], async (t) => {
+    const { id, r } = runRm([], ['sh', '-c', 'cat /sys/class/net/lo/flags; nc 127.0.0.1 9 </dev/null 2>&1; true']);
+    t.equal(r.code, 0, r.stderr.trim());
+    const net = (cd.wrapper.configs().get(id)?.linux?.namespaces ?? []).find((n: { type: string }) => n.type === 'network');
+    t.ok(net && !net.path, 'containerd asked for a new network namespace');
+    const [flags] = r.stdout.split('\n');
+    t.ok(Number(flags) & 1, `lo is IFF_UP (flags ${flags})`);
+    t.match(r.stdout, /refused/i, 'a connect to a closed port on 127.0.0.1 is refused, not unreachable');
+  });
+
   check('ctr run -t: a terminal through the shim\'s console socket', [], async (t) => {
     // ctr needs a terminal on its own stdin: run it under script(1)
     const id = nextId();

@@ -9,6 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseCgroupMounts } from '../../src/cgroups/detect.js';
 import { hostMountsUnder, makeBusyboxRootfs } from '../../test/helpers/rootfs.js';
 import { processGone, RUNTS, tmpdir, waitFor } from '../lib/runtime.js';
 
@@ -207,10 +208,36 @@ export function unmountAll(prefix: string): void {
   for (const m of hostMountsUnder(prefix).reverse()) spawnSync('umount', ['-l', m]);
 }
 
-/** Cgroup directories named exactly `name`, and everything below them, in every hierarchy; deepest first. */
-export function cgroupDirs(name: string): string[] {
+/** Directories under /sys/fs/cgroup named exactly `name`, and everything below them; deepest first. */
+function dirsNamed(name: string): string[] {
   const r = spawnSync('find', ['/sys/fs/cgroup', '-type', 'd', '(', '-path', `*/${name}`, '-o', '-path', `*/${name}/*`, ')'], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean).sort((a, b) => b.split('/').length - a.split('/').length);
+}
+
+/** Whether `dir` is inside a mounted cgroup/cgroup2 hierarchy (by mountinfo), not a plain directory on the tmpfs. */
+function inHierarchy(dir: string, mountpoints: string[]): boolean {
+  return mountpoints.some((m) => dir === m || dir.startsWith(m === '/' ? '/' : `${m}/`));
+}
+
+function cgroupMountpoints(): string[] {
+  return parseCgroupMounts(fs.readFileSync('/proc/self/mountinfo', 'utf8')).map((m) => m.mountpoint);
+}
+
+/** Cgroup directories named exactly `name`, and everything below them, in every mounted hierarchy; deepest first. */
+export function cgroupDirs(name: string): string[] {
+  const mps = cgroupMountpoints();
+  return dirsNamed(name).filter((d) => inHierarchy(d, mps));
+}
+
+/**
+ * Plain directories named `name` (and below) on a v1 host's /sys/fs/cgroup
+ * tmpfs, outside every mounted hierarchy: an engine's, made where it took a
+ * directory such as hugetlb or net_cls for a hierarchy. runts trusts only
+ * mountinfo and never makes these (test/cgroups/plain-dirs.test.ts).
+ */
+export function plainCgroupDirs(name: string): string[] {
+  const mps = cgroupMountpoints();
+  return dirsNamed(name).filter((d) => !inHierarchy(d, mps));
 }
 
 /**
@@ -219,7 +246,7 @@ export function cgroupDirs(name: string): string[] {
  * mounts under the temp dir, cgroups under `cgroupName` (apart from the
  * engine's own, `engineCgroup`), and the temp dir. Returns what was left.
  */
-function sweep(o: { dir: string; cgroupName: string; engineCgroup?: RegExp; stateRoot: string; ids: string[]; settleMs: number }): string[] {
+export function sweep(o: { dir: string; cgroupName: string; engineCgroup?: RegExp; stateRoot: string; ids: string[]; settleMs: number }): string[] {
   const left: string[] = [];
   const busy = () => [...new Set([...processesMentioning(o.dir), ...processesInCgroup(o.cgroupName)])].sort((a, b) => a - b);
   waitFor(() => busy().length === 0, o.settleMs, 100);
@@ -242,6 +269,9 @@ function sweep(o: { dir: string; cgroupName: string; engineCgroup?: RegExp; stat
   for (const d of cgs) try { fs.rmdirSync(d); } catch { /* reported below */ }
   const stuck = cgroupDirs(o.cgroupName);
   if (stuck.length) left.push(`cgroups that cannot be removed: ${stuck.join(' ')}`);
+  // the engine's plain directories on the tmpfs are not runts's leftovers: removed, not reported
+  for (const d of plainCgroupDirs(o.cgroupName)) try { fs.rmdirSync(d); } catch { /* not empty: removed with its parent below */ }
+  for (const d of plainCgroupDirs(o.cgroupName)) fs.rmSync(d, { recursive: true, force: true });
   try { fs.rmSync(o.dir, { recursive: true, force: true }); } catch (e) { left.push(`temp dir ${o.dir}: ${(e as Error).message}`); }
   return left;
 }

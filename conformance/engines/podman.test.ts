@@ -97,6 +97,16 @@ function tests(): void {
     t.equal(pm.podman(['ps', '-aq']).stdout.trim(), '', 'no container left');
   });
 
+  check('podman run --network none: lo is up in the new network namespace, 127.0.0.1 routes', [], async (t) => {
+    const r = pm.podman(pm.runArgs(['--rm', '--network', 'none'], ['sh', '-c', 'cat /sys/class/net/lo/flags; nc 127.0.0.1 9 </dev/null 2>&1; true']));
+    t.equal(r.code, 0, err(r));
+    const net = nsEntries(pm.wrapper.configs().get(lastCreate())).net;
+    t.ok(net && !net.path, 'podman asked for a new network namespace');
+    const [flags] = r.stdout.split('\n');
+    t.ok(Number(flags) & 1, `lo is IFF_UP (flags ${flags})`);
+    t.match(r.stdout, /refused/i, 'a connect to a closed port on 127.0.0.1 is refused, not unreachable');
+  });
+
   check('podman run -t: a terminal through the console socket', [], async (t) => {
     const r = pm.podman(pm.runArgs(['--rm', '-t'], ['sh', '-c', 'tty; [ -t 0 ] && echo stdin-tty; [ -t 1 ] && echo stdout-tty']));
     t.equal(r.code, 0, err(r));

@@ -19,7 +19,7 @@ import { initPath, nsbootPath } from '../common/paths.js';
 import { runHooks, runHooksCollectingErrors, stepTimeoutMs } from '../hooks/run.js';
 import { buildInitPlan } from '../init/plan.js';
 import * as libc from '../linux/libc.js';
-import { SOCK } from '../linux/libc.js';
+import { PR, SOCK } from '../linux/libc.js';
 import { idMapText, NAMESPACES } from '../linux/namespaces.js';
 import { procStat } from '../linux/proctree.js';
 import { Channel } from '../protocol/channel.js';
@@ -27,6 +27,7 @@ import type { Resources, Spec, State } from '../spec/types.js';
 import { loadConfig, validateContainerId } from '../spec/validate.js';
 import { type ContainerRecord, type Lock, Store, writeAtomic } from '../state/store.js';
 import { prepareBindTrees } from './bind-trees.js';
+import { explainDeath, StderrTap } from './init-death.js';
 import { IdmapHolders, type IdmapUserns, idmapsOf } from './idmap-userns.js';
 import { killAndWait } from './wait.js';
 
@@ -189,6 +190,8 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   let cg: CgroupManager | undefined;
   let child: ChildProcess | undefined;
   let idmap: IdmapHolders | undefined;
+  let chan: Channel | undefined;
+  let tap: StderrTap | undefined;
   const fds: number[] = [];
   try {
     cg = cgroupManager(opts.id, spec.linux?.cgroupsPath);
@@ -202,7 +205,10 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     fds.push(mine, theirs);
     const listenFd = startListener(dir);
     fds.push(listenFd);
-    const stdio: (number | 'inherit')[] = ['inherit', 'inherit', 'inherit'];
+    // until ready the child's stderr is a pipe we pass on and keep the tail of (init-death.ts)
+    tap = StderrTap.open();
+    if (tap) fds.push(tap.writeFd);
+    const stdio: (number | 'inherit')[] = ['inherit', 'inherit', tap ? tap.writeFd : 'inherit'];
     for (let i = 0; i < preserved; i++) stdio.push(3 + i);
     stdio.push(theirs, listenFd);
     if (opts.consoleFd !== undefined) stdio.push(opts.consoleFd);
@@ -227,6 +233,9 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         stdio.push(u.fd);
       }
     }
+    const stderrFd = tap ? stdio.push(2) - 1 : undefined;
+    // the init, orphaned when nsboot exits, becomes our child: its exit status says why it died
+    libc.prctl(PR.SET_CHILD_SUBREAPER, 1, 0, 0, 0, 'prctl(PR_SET_CHILD_SUBREAPER)');
     const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `_RUNTS_SYNC_FD=${syncFdInChild}`, `_RUNTS_START_FD=${syncFdInChild + 1}`];
     const args = [...ns.args, ...env.flatMap((e) => ['-e', e]), '--', process.execPath, 'node', initPath()];
     // fds runts inherited from its caller (not preserved) reach neither nsboot, the init, nor the hooks it runs
@@ -239,7 +248,8 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     for (const fd of fds) if (fd !== mine) libc.close(fd);
     fds.length = 0;
     fds.push(mine);
-    const chan = new Channel(mine, 'the container init');
+    chan = new Channel(mine, 'the container init');
+    if (tap) chan.watch(tap.readFd, tap.onData);
 
     if (ns.userns) {
       chan.expect('userns', STEP_TIMEOUT_MS);
@@ -274,6 +284,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       cgroupMode: cg.record.mode,
       warn: logWarning,
     });
+    plan.stderrFd = stderrFd;
     if (idmap) plan.idmapUserns = idmapFds;
     if (bindTrees.length > 0) plan.bindTrees = bindTrees;
     logDebug(`create: plan ready at ${performance.now().toFixed(1)} ms`);
@@ -294,15 +305,19 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     chan.send({ type: 'ok' });
     chan.expect('ready', stepTimeoutMs(STEP_TIMEOUT_MS, spec.hooks?.createContainer));
     logDebug(`create: init ready at ${performance.now().toFixed(1)} ms`);
+    chan.drainSide();
     chan.close();
     fds.length = 0;
+    if (tap) libc.close(tap.readFd);
     rec.phase = 'created';
     store.write(rec);
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     await nsbootGone; // long exited: reaped here, off the critical path
     return { rec, spec, lock };
-  } catch (e) {
+  } catch (err) {
+    const e = explainDeath(err, { nsboot: child?.pid, init: rec.init?.pid }, tap, () => chan?.drainSide());
     for (const fd of fds) libc.close(fd);
+    if (tap) libc.close(tap.readFd);
     await idmap?.stop();
     undo(store, rec, cg, child);
     lock.release();

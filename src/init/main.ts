@@ -20,6 +20,7 @@ import { describeError, RuntsError } from '../common/errors.js';
 import { runHooks } from '../hooks/run.js';
 import * as libc from '../linux/libc.js';
 import { PR, POLL } from '../linux/libc.js';
+import { setLinkUp } from '../linux/netlink.js';
 import { signalNumber } from '../linux/signals.js';
 import { idmappingKey } from '../linux/rootfs/plan.js';
 import { enterRootfs, finishRootfs, mountConsole, prepareRootfs } from '../linux/rootfs/setup.js';
@@ -58,6 +59,7 @@ function idmapUsernsFd(plan: InitPlan, uid: IDMapping[], gid: IDMapping[]): numb
 /** Everything up to "ready": the container exists, the user program does not run yet. */
 async function create(plan: InitPlan, chan: Channel): Promise<string> {
   if (plan.unshareCgroupns) libc.checked('unshare(CLONE_NEWCGROUP)', libc.bindLibc('int unshare(int flags)')(CLONE_NEWCGROUP));
+  if (plan.loopbackUp) setLinkUp('lo');
   prepareSecurity(plan);
   prepareRootfs(plan.rootfs, {
     idmapUserns: (uid, gid) => idmapUsernsFd(plan, uid, gid),
@@ -74,6 +76,7 @@ async function create(plan: InitPlan, chan: Channel): Promise<string> {
   setHostnames(plan);
   if (plan.newKeyring) joinSessionKeyring(plan.id);
   applySysctl(plan);
+  if (plan.stderrFd !== undefined) { libc.dup3(plan.stderrFd, 2, 0); libc.close(plan.stderrFd); }
   if (plan.process.terminal) {
     if (plan.consoleFd === undefined) throw new RuntsError('process.terminal is true but no console socket was given');
     setupConsole(plan.consoleFd, { size: plan.process.consoleSize, uid: plan.process.uid, withSlave: plan.rootfs.console ? mountConsole : undefined });

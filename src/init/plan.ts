@@ -86,6 +86,8 @@ export interface InitPlan {
    */
   bindTrees?: { index: number; fd: number }[];
   idmapUserns?: { fd: number; uidMappings: { containerID: number; hostID: number; size: number }[]; gidMappings: { containerID: number; hostID: number; size: number }[] }[];
+  /** fd of the runtime's real stderr: until the init puts it back at 2, its stderr is the CLI's pipe (src/container/init-death.ts). */
+  stderrFd?: number;
   /** fd of the connected console socket, when process.terminal. */
   consoleFd?: number;
   /** The container has its own user namespace. */
@@ -99,6 +101,8 @@ export interface InitPlan {
   personality?: number;
   /** linux.memoryPolicy. */
   memoryPolicy?: MemoryPolicyPlan;
+  /** A new network namespace (not a joined one): bring `lo` up, as runc and crun do (src/linux/netlink.ts). */
+  loopbackUp: boolean;
 }
 
 export interface PlanContext {
@@ -205,5 +209,6 @@ export function buildInitPlan(spec: Spec, ctx: PlanContext): InitPlan {
     sysctl: planSysctls(spec),
     personality: planPersonality(spec),
     memoryPolicy: planMemoryPolicy(spec),
+    loopbackUp: hasNewNamespace(spec, 'network'),
   };
 }

@@ -8,11 +8,63 @@ import { RuntsError } from '../common/errors.js';
 import * as libc from '../linux/libc.js';
 import type { Message } from './messages.js';
 
+/** The peer closed the socket (exited) before sending what was expected. */
+export class PeerExitedError extends RuntsError {
+  constructor(peer: string, readonly expected: string) {
+    super(`${peer} exited before sending "${expected}"`);
+    this.name = 'PeerExitedError';
+  }
+}
+
 export class Channel {
   private buf = Buffer.alloc(0);
   private closed = false;
+  /** A second fd drained while waiting (the peer's stderr pipe, non-blocking). */
+  private side?: { fd: number; onData: (b: Buffer) => void };
 
   constructor(readonly fd: number, private readonly peer: string) {}
+
+  /**
+   * While waiting for messages, also read `fd` (non-blocking; a pipe the peer
+   * writes its stderr to) and hand what arrives to `onData`, so the peer can
+   * never block on a full pipe. Stops at the pipe's EOF.
+   */
+  watch(fd: number, onData: (b: Buffer) => void): void {
+    this.side = { fd, onData };
+  }
+
+  /** Read what the watched fd holds now; false at its EOF (or when none is watched). */
+  drainSide(): boolean {
+    const side = this.side;
+    if (!side) return false;
+    const chunk = Buffer.alloc(65536);
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(side.fd, chunk, 0, chunk.length, null);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EINTR') continue;
+        if (code === 'EAGAIN') return true;
+        n = 0;
+      }
+      if (n === 0) { this.side = undefined; return false; }
+      side.onData(Buffer.from(chunk.subarray(0, n)));
+    }
+  }
+
+  /** Wait until the socket is readable, draining the watched fd meanwhile; false on timeout. */
+  private waitReadable(deadline: number | undefined): boolean {
+    for (;;) {
+      const left = deadline === undefined ? -1 : Math.max(0, deadline - Date.now());
+      const fds = [{ fd: this.fd, events: libc.POLL.IN }];
+      if (this.side) fds.push({ fd: this.side.fd, events: libc.POLL.IN });
+      const [rev, srev] = libc.poll(fds, left);
+      if (srev) this.drainSide();
+      if (rev) return true;
+      if (!srev && deadline !== undefined && Date.now() >= deadline) return false;
+    }
+  }
 
   send(msg: Message): void {
     const data = Buffer.from(JSON.stringify(msg) + '\n');
@@ -38,10 +90,8 @@ export class Channel {
         }
       }
       if (this.closed) return null;
-      if (deadline !== undefined) {
-        const left = deadline - Date.now();
-        const [rev] = libc.poll([{ fd: this.fd, events: libc.POLL.IN }], Math.max(0, left));
-        if (!rev) throw new RuntsError(`timed out after ${timeoutMs} ms waiting for ${this.peer}`);
+      if (deadline !== undefined || this.side) {
+        if (!this.waitReadable(deadline)) throw new RuntsError(`timed out after ${timeoutMs} ms waiting for ${this.peer}`);
       }
       const chunk = Buffer.alloc(65536);
       let n: number;
@@ -61,7 +111,7 @@ export class Channel {
   /** recv() that insists on a message type; an error message is thrown. */
   expect<T extends Message['type']>(type: T, timeoutMs?: number): Extract<Message, { type: T }> {
     const msg = this.recv(timeoutMs);
-    if (msg === null) throw new RuntsError(`${this.peer} exited before sending "${type}"`);
+    if (msg === null) throw new PeerExitedError(this.peer, type);
     if (msg.type === 'error') throw RuntsError.fromJSON(msg.error);
     if (msg.type !== type) throw new RuntsError(`protocol error: expected "${type}" from ${this.peer}, got "${msg.type}"`);
     return msg as Extract<Message, { type: T }>;

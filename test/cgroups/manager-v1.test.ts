@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cgroupManager, cgroupManagerFromRecord, type CgroupManager, type CgroupRecord } from '../../src/cgroups/manager.js';
 import { detectCgroups } from '../../src/cgroups/detect.js';
 import { DEFAULT_ALLOWED_DEVICES, emulateDevices } from '../../src/cgroups/devices.js';
@@ -24,6 +24,28 @@ function setup(t: HasTeardown, name: string): { m: CgroupManager; prefix: string
     removeLeftovers(prefix);
   });
   return { m, prefix };
+}
+
+/**
+ * blkio files depend on the block devices' I/O scheduler: blkio.weight with
+ * CFQ, blkio.bfq.weight with BFQ, neither with mq-deadline/none/kyber; the
+ * leaf weight only with CFQ. Probed in the container's cgroup.
+ */
+function blkioWeightFile(dir: string): 'blkio.weight' | 'blkio.bfq.weight' | null {
+  return existsSync(`${dir}/blkio.weight`) ? 'blkio.weight' : existsSync(`${dir}/blkio.bfq.weight`) ? 'blkio.bfq.weight' : null;
+}
+const NO_WEIGHT = 'no blkio.weight or blkio.bfq.weight on this kernel: the block devices use neither CFQ nor BFQ (e.g. mq-deadline or none)';
+
+/** major:minor of a real block device (throttle rules need one that exists), preferring disks over loop/zram. */
+function blockDevice(): { major: number; minor: number } | undefined {
+  let names: string[] = [];
+  try { names = readdirSync('/sys/block'); } catch { return undefined; }
+  names.sort((a, b) => Number(/^(loop|zram|ram)/.test(a)) - Number(/^(loop|zram|ram)/.test(b)));
+  for (const n of names) {
+    const m = /^(\d+):(\d+)$/.exec(readTrim(`/sys/block/${n}/dev`));
+    if (m) return { major: Number(m[1]), minor: Number(m[2]) };
+  }
+  return undefined;
 }
 
 function child(t: HasTeardown, c: Child): Child {
@@ -65,11 +87,16 @@ t.test('set: memory, cpu, cpuset, pids, blkio, read back', { skip }, async (t) =
   const { m } = setup(t, 'set');
   m.create();
   const c = child(t, spawnSleep());
+  const weightFile = blkioWeightFile(m.record.paths.blkio!);
+  const dev = blockDevice();
   m.set({
     memory: { limit: 64 << 20, swap: 128 << 20, reservation: 32 << 20, swappiness: 10, kernelTCP: 16 << 20, kernel: 32 << 20, disableOOMKiller: true, useHierarchy: true },
     cpu: { shares: 512, quota: 50000, period: 100000, burst: 10000, idle: 0, cpus: '0', mems: '0' },
     pids: { limit: 20 },
-    blockIO: { weight: 500, throttleReadBpsDevice: [{ major: 254, minor: 0, rate: 1048576 }], throttleWriteIOPSDevice: [{ major: 254, minor: 0, rate: 300 }] },
+    blockIO: {
+      ...(weightFile ? { weight: 500 } : {}),
+      ...(dev ? { throttleReadBpsDevice: [{ ...dev, rate: 1048576 }], throttleWriteIOPSDevice: [{ ...dev, rate: 300 }] } : {}),
+    },
   });
   m.apply(c.pid);
   const p = m.record.paths;
@@ -88,15 +115,19 @@ t.test('set: memory, cpu, cpuset, pids, blkio, read back', { skip }, async (t) =
   t.equal(r('cpuset', 'cpuset.cpus'), '0');
   t.equal(r('cpuset', 'cpuset.mems'), '0');
   t.equal(r('pids', 'pids.max'), '20');
-  t.match(r('blkio', existsSync(`${p.blkio}/blkio.weight`) ? 'blkio.weight' : 'blkio.bfq.weight'), /500/, 'weight (CFQ or BFQ file, whichever exists)');
-  t.match(r('blkio', 'blkio.throttle.read_bps_device'), /^254:0 1048576$/m);
-  t.match(r('blkio', 'blkio.throttle.write_iops_device'), /^254:0 300$/m);
+  t.test('blkio weight (CFQ or BFQ file, whichever exists)', { skip: weightFile ? false : NO_WEIGHT }, async (t) => {
+    t.match(r('blkio', weightFile!), /500/);
+  });
+  t.test('blkio throttling', { skip: dev ? false : 'no block device in /sys/block' }, async (t) => {
+    t.match(r('blkio', 'blkio.throttle.read_bps_device'), new RegExp(`^${dev!.major}:${dev!.minor} 1048576$`, 'm'));
+    t.match(r('blkio', 'blkio.throttle.write_iops_device'), new RegExp(`^${dev!.major}:${dev!.minor} 300$`, 'm'));
+  });
   m.set({ pids: { limit: 0 } });
   t.equal(r('pids', 'pids.max'), '0', 'pids limit 0 is a real limit');
   m.set({ pids: { limit: -1 } });
   t.equal(r('pids', 'pids.max'), 'max');
 
-  // docker update: zeros leave things alone (blkio.weight does not even exist here)
+  // docker update: zeros leave things alone (blkio.weight 0 is not written, whether or not the file exists)
   m.set({ memory: { limit: 134217728, reservation: 0, swap: 268435456, kernel: 0 }, cpu: { shares: 0, quota: 25000, period: 100000 }, pids: { limit: 60 }, blockIO: { weight: 0 } }, { update: true });
   t.equal(r('memory', 'memory.limit_in_bytes'), '134217728', 'raised above the old memsw: memsw written first');
   t.equal(r('memory', 'memory.memsw.limit_in_bytes'), '268435456');
@@ -136,9 +167,15 @@ t.test('what this host cannot do: clear errors naming the file or controller', {
   t.equal(readTrim(`${p.pids}/pids.max`), 'max', 'nothing was written before the refusal');
   t.throws(() => m.set({ rdma: { mlx5_0: { hcaHandles: 1 } } }), /rdma cgroup controller is not mounted/);
   t.throws(() => m.set({ unified: { 'memory.high': '1' } }), /this host uses cgroup v1/);
-  t.throws(() => m.set({ blockIO: { leafWeight: 500 } }),
-    { message: `linux.resources.blockIO.leafWeight: cannot set blkio.leaf_weight: open ${p.blkio}/blkio.leaf_weight: ENOENT (no such file or directory): the kernel does not provide it` },
-    'no CFQ leaf weights on this kernel');
+  t.test('a weight the kernel does not provide: ENOENT, named', { skip: existsSync(`${p.blkio}/blkio.leaf_weight`) ? 'blkio.leaf_weight exists here (CFQ): no missing blkio file to provoke' : false }, async (t) => {
+    t.throws(() => m.set({ blockIO: { leafWeight: 500 } }),
+      { message: `linux.resources.blockIO.leafWeight: cannot set blkio.leaf_weight: open ${p.blkio}/blkio.leaf_weight: ENOENT (no such file or directory): the kernel does not provide it` },
+      'no CFQ leaf weights on this kernel');
+    if (!blkioWeightFile(p.blkio!)) {
+      t.throws(() => m.set({ blockIO: { weight: 500 } }), /blockIO\.weight: cannot set blkio\.weight: open .*: ENOENT .*the kernel does not provide it/,
+        'nor a weight (no CFQ/BFQ): refused with the file named');
+    }
+  });
   t.throws(() => m.set({ cpu: { idle: 7 } }), { message: `linux.resources.cpu.idle = "7": write ${p.cpu}/cpu.idle: EINVAL (invalid argument)` });
   t.throws(() => m.set({ memory: { useHierarchy: false } }), new RegExp(`write ${p.memory}/memory.use_hierarchy: EINVAL`),
     'this kernel is always hierarchical');
