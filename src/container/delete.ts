@@ -51,6 +51,8 @@ function lockForDelete(store: Store, id: string, force: boolean): Lock {
 const LOCK_WAIT_FORCE_MS = 30_000;
 
 export async function deleteContainer(store: Store, id: string, force: boolean): Promise<void> {
+  // what a killed create (or delete) left where no container can be found is reachable from the id
+  if (force && !store.read(id) && store.removeLeftovers(id)) return;
   const lock = lockForDelete(store, id, force);
   try {
     const rec = store.read(id);
