@@ -54,8 +54,10 @@ class Stop extends Error {}
  * Scan JSON text (already known to parse) for everything above. `base` are
  * the pointer segments of the document's root (['process'] for an exec
  * --process file), so the patterns apply to it as to a config's process.
+ * exactText false: the text is a parsed object serialised again, so integers
+ * beyond 2^53 are not judged (the schema still compares them as doubles).
  */
-export function scanBounds(text: string, base: string[] = []): ScanResult {
+export function scanBounds(text: string, base: string[] = [], exactText = true): ScanResult {
   const errors: ConfigError[] = [];
   const typeErrors: ConfigError[] = [];
   const exact = new Map<string, bigint>();
@@ -116,7 +118,8 @@ export function scanBounds(text: string, base: string[] = []): ScanResult {
   };
   const number = (literal: string): void => {
     const type = CTYPES.get(pattern());
-    if (type) {
+    // text re-serialised from doubles: beyond 2^53 its digits are not the config's (2^64-1 reads as 2^64)
+    if (type && (exactText || Number.isSafeInteger(Number(literal)))) {
       const problem = ctypeProblem(type, literal);
       if (problem && typeErrors.length < MAX_ERRORS) typeErrors.push(new ConfigError(here(), problem));
     }

@@ -119,6 +119,15 @@ t.test('exact values of literals beyond 2^53 are kept', async (t) => {
   t.equal(r.exact?.get('/process/rlimits/0/hard'), 18446744073709551615n);
 });
 
+t.test('a parsed object (no text): values beyond 2^53 are not judged by their re-serialised digits', async (t) => {
+  const c = baseConfig();
+  c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 18446744073709551615, hard: 18446744073709551615 }];
+  c.linux.resources = { memory: { limit: 9223372036854775807 } };
+  t.same(checkSpec(c, makeBundle()).errors.map((e) => e.message), [], 'RLIM_INFINITY and int64 max (as doubles) pass');
+  c.process.user.additionalGids = [-1];
+  t.same(checkSpec(c, makeBundle()).errors.map((e) => e.pointer), ['/process/user/additionalGids/0'], 'small values are still checked');
+});
+
 t.test('bounds: sizes are refused before the schema runs', async (t) => {
   const big = 'a'.repeat(10 * 1024 * 1024);
   const dest = loadError(JSON.stringify({ ...baseConfig(), mounts: [{ destination: `/${big}`, type: 'tmpfs', source: 'tmpfs' }] }));
