@@ -17,7 +17,7 @@
  * (`exact`), since JSON.parse keeps only the nearest double.
  */
 import { ConfigError } from '../common/errors.js';
-import { CTYPES, MAP_OBJECTS, ctypeProblem } from './ctypes.js';
+import { CTYPES, MAP_OBJECTS, ctypeProblem, inexactWarning } from './ctypes.js';
 
 export const MAX_DEPTH = 64;
 export const MAX_STRING = 1024 * 1024;
@@ -37,6 +37,8 @@ export interface ScanResult {
   errors: ConfigError[];
   /** Integers outside their C type. */
   typeErrors: ConfigError[];
+  /** Integers that a double cannot hold (warnings, see ctypes.ts inexactWarning). */
+  inexact: ConfigError[];
   /** Pointer → exact value of each integer literal that a double cannot hold exactly. */
   exact: Map<string, bigint>;
 }
@@ -60,6 +62,7 @@ class Stop extends Error {}
 export function scanBounds(text: string, base: string[] = [], exactText = true): ScanResult {
   const errors: ConfigError[] = [];
   const typeErrors: ConfigError[] = [];
+  const inexact: ConfigError[] = [];
   const exact = new Map<string, bigint>();
   const ptr: string[] = base.map(escapeSegment);
   const pat: string[] = [...ptr];
@@ -117,11 +120,14 @@ export function scanBounds(text: string, base: string[] = [], exactText = true):
     i += c === 'f' ? 5 : 4; // true, false, null
   };
   const number = (literal: string): void => {
-    const type = CTYPES.get(pattern());
+    const pat = pattern();
+    const type = CTYPES.get(pat);
     // text re-serialised from doubles: beyond 2^53 its digits are not the config's (2^64-1 reads as 2^64)
     if (type && (exactText || Number.isSafeInteger(Number(literal)))) {
       const problem = ctypeProblem(type, literal);
       if (problem && typeErrors.length < MAX_ERRORS) typeErrors.push(new ConfigError(here(), problem));
+      const loss = problem ? undefined : inexactWarning(type, literal, pat);
+      if (loss && inexact.length < MAX_ERRORS) inexact.push(new ConfigError(here(), loss));
     }
     if (/^-?\d+$/.test(literal) && !Number.isSafeInteger(Number(literal))) exact.set(here(), BigInt(literal));
   };
@@ -169,5 +175,5 @@ export function scanBounds(text: string, base: string[] = [], exactText = true):
   } catch (e) {
     if (!(e instanceof Stop)) throw e;
   }
-  return { errors, typeErrors, exact };
+  return { errors, typeErrors, inexact, exact };
 }

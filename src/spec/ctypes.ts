@@ -74,6 +74,29 @@ export const MAP_OBJECTS: ReadonlySet<string> = new Set([
   '/annotations', '/linux/sysctl', '/linux/resources/rdma', '/linux/resources/unified', '/linux/netDevices', '/linux/timeOffsets', '/hooks',
 ]);
 
+/**
+ * uint64 fields where the type's maximum, (uint64)-1, has a meaning the
+ * writers keep although a double reads it as 2^64: RLIM_INFINITY
+ * (init/plan.ts rlimitValue) and Docker's "unset" swappiness
+ * (engine-deviations.ts).
+ */
+const MAX_MEANS_UNLIMITED: ReadonlySet<string> = new Set(['/process/rlimits/#/soft', '/process/rlimits/#/hard', '/linux/resources/memory/swappiness']);
+
+/**
+ * runts keeps config numbers as doubles: exact up to 2^53, beyond that only
+ * multiples of powers of two. A warning for an integer that reaches the
+ * kernel as another one (runc keeps it exact), except where the maximum
+ * means "unlimited" (MAX_MEANS_UNLIMITED). Not refused: the spec's own
+ * example config has such a value (hugepageLimits 9223372036854772000).
+ */
+export function inexactWarning(type: CType, literal: string, pattern = ''): string | undefined {
+  if (!/^-?\d+$/.test(literal)) return undefined;
+  const v = BigInt(literal);
+  const nearest = BigInt(Number(literal));
+  if (nearest === v || (MAX_MEANS_UNLIMITED.has(pattern) && v === CTYPE_RANGE[type][1])) return undefined;
+  return `${literal} is beyond 2^53 and not a multiple of a power of two: runts uses ${nearest}`;
+}
+
 /** An error message if the integer literal (JSON number text) is outside its C type, else undefined. */
 export function ctypeProblem(type: CType, literal: string): string | undefined {
   let v: bigint;

@@ -244,7 +244,7 @@ export interface CheckResult {
 export function checkSpec(obj: unknown, bundleDir: string, opts: SemanticOptions = {}, text?: string): CheckResult {
   const scan = text === undefined ? scanBounds(JSON.stringify(obj) ?? 'null', [], false) : scanBounds(text);
   if (scan.errors.length > 0) return { errors: scan.errors, warnings: [] };
-  const deviations = acceptEngineDeviations(obj, scan.exact);
+  const deviations = [...acceptEngineDeviations(obj, scan.exact), ...scan.inexact];
   const errors = schemaErrors(obj);
   // ajv's own message wins where it saw the problem (e.g. a negative uid); it misses 2^63 as an int64
   errors.push(...scan.typeErrors.filter((e) => !errors.some((s) => s.pointer === e.pointer)));

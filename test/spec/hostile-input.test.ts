@@ -13,6 +13,8 @@ import { CTYPES, MAP_OBJECTS } from '../../src/spec/ctypes.js';
 import { userIdProblems } from '../../src/spec/ids.js';
 import { MAX_CONFIG_BYTES, utf8ErrorOffset } from '../../src/spec/raw-text.js';
 import { checkSpec, loadConfig } from '../../src/spec/validate.js';
+import { planV1 } from '../../src/cgroups/plan.js';
+import { planProcess } from '../../src/init/plan.js';
 import { baseConfig, ensureValidators, makeBundle, REPO } from './setup.js';
 
 t.before(ensureValidators);
@@ -80,13 +82,27 @@ t.test('invalid UTF-8 is refused with its byte offset, in every field', async (t
 });
 
 t.test('integers are checked against their C type by their digits', async (t) => {
+  const warned = (text: string): string[] => {
+    const dir = makeBundle();
+    fs.writeFileSync(path.join(dir, 'config.json'), text);
+    const w: string[] = [];
+    loadConfig(dir, { onWarning: (x) => w.push(x.message) });
+    return w;
+  };
   const mem = (v: string) => withRaw((c) => { c.linux = { resources: { memory: { limit: '@@' } } }; }, v);
   t.match(loadError(mem('9223372036854775808')),
     'config.json /linux/resources/memory/limit: must fit in an int64 (-9223372036854775808 to 9223372036854775807), got 9223372036854775808');
   t.match(loadError(mem('-9223372036854775809')), '/linux/resources/memory/limit: must fit in an int64');
   t.match(loadError(mem('1e19')), '/linux/resources/memory/limit: must be <=', 'an exponent form: the schema sees it too');
-  t.equal(loadError(mem('9223372036854775807')), '', 'int64 max is accepted');
-  t.equal(loadError(mem('9007199254740993')), '', '2^53+1 is accepted');
+  t.match(warned(mem('9223372036854775807')).join(), 'runts uses 9223372036854775808', 'int64 max becomes 2^63: a warning');
+  t.same(warned(withRaw((c) => { c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: '@@', hard: 1 }]; }, '18446744073709551615').replace('"hard":1', '"hard":18446744073709551615')), [],
+    'RLIM_INFINITY: no warning (it stays RLIM_INFINITY)');
+  t.same(warned(mem('9007199254740993')),
+    ['config.json /linux/resources/memory/limit: 9007199254740993 is beyond 2^53 and not a multiple of a power of two: runts uses 9007199254740992'],
+    '2^53+1 becomes 2^53: accepted (as runc), with a warning');
+  t.same(warned(mem('9007199254740994')), [], '2^53+2 is exact: no warning');
+  t.equal(loadError(mem('9007199254740994')), '', '2^53+2 is exact: accepted');
+  t.equal(loadError(mem('1152921504606846976')), '', '2^60 is accepted');
 
   const rl = (soft: string, hard: string) =>
     withRaw((c) => { c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: '@@', hard: 1 }]; }, soft).replace('"hard":1', `"hard":${hard}`);
@@ -110,13 +126,20 @@ t.test('integers are checked against their C type by their digits', async (t) =>
   for (const [mutate, literal, want] of cases) t.match(loadError(withRaw(mutate, literal)), want, want);
 });
 
-t.test('exact values of literals beyond 2^53 are kept', async (t) => {
+t.test('values beyond 2^53 that survive reach the writers exactly', async (t) => {
   const c = baseConfig();
-  const text = JSON.stringify(c).replace('"args":["sh"]', '"args":["sh"],"rlimits":[{"type":"RLIMIT_NOFILE","soft":9007199254740993,"hard":18446744073709551615}]');
+  const text = JSON.stringify(c).replace('"args":["sh"]',
+    '"args":["sh"],"rlimits":[{"type":"RLIMIT_NOFILE","soft":9007199254740994,"hard":18446744073709551615},{"type":"RLIMIT_CORE","soft":1152921504606846976,"hard":1152921504606846976}]')
+    .replace('"linux":{', '"linux":{"resources":{"memory":{"limit":1152921504606846976,"swap":-1}},');
   const r = checkSpec(JSON.parse(text), makeBundle(), {}, text);
   t.same(r.errors.map((e) => e.message), []);
-  t.equal(r.exact?.get('/process/rlimits/0/soft'), 9007199254740993n);
+  t.equal(r.exact?.get('/process/rlimits/0/soft'), 9007199254740994n);
   t.equal(r.exact?.get('/process/rlimits/0/hard'), 18446744073709551615n);
+  const rl = planProcess(r.spec!, () => {}, () => ({ apparmor: false, selinux: false }) as any).rlimits;
+  t.same(rl.map((x) => [x.soft, x.hard]), [['9007199254740994', '18446744073709551615'], ['1152921504606846976', '1152921504606846976']],
+    'rlimits: the exact decimal, RLIM_INFINITY for uint64 max');
+  const mem = planV1(r.spec!.linux!.resources!, {}).filter((e) => e.file === 'memory.limit_in_bytes');
+  t.same(mem.map((e) => e.value), ['1152921504606846976'], 'cgroup memory.limit_in_bytes: the exact decimal');
 });
 
 t.test('a parsed object (no text): values beyond 2^53 are not judged by their re-serialised digits', async (t) => {
