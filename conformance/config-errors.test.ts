@@ -37,6 +37,48 @@ function tests(): void {
     }, opts);
   }
 
+  /**
+   * create must fail for this config text (what JSON.stringify cannot write: invalid UTF-8, exact
+   * big integers) with `message`, quickly and before any work (nothing under --root).
+   */
+  function rejectsText(name: string, ids: string[], mutate: (c: Json) => void, rewrite: (text: string) => Buffer, message: string | RegExp): void {
+    check(name, ids, async (t) => {
+      const id = uniqueId('inv');
+      const b = makeBundle({ args: ['true'], mutate });
+      fs.writeFileSync(b.configPath, rewrite(fs.readFileSync(b.configPath, 'utf8')));
+      const before = fs.readdirSync(rt.root).sort();
+      const r = rt.run(['create', '--bundle', b.dir, id]);
+      t.not(r.code, 0, 'create fails');
+      t.match(r.stderr, message, 'with the reason');
+      t.same(fs.readdirSync(rt.root).sort(), before, 'nothing under --root');
+      if (r.code === 0) rt.run(['delete', '--force', id]);
+    });
+  }
+  const raw = (placeholder: string, bytes: Buffer) => (text: string): Buffer => {
+    const [a, z] = text.split(placeholder);
+    return Buffer.concat([Buffer.from(a!), bytes, Buffer.from(z!)]);
+  };
+  const overlongDotDot = Buffer.from([0xc0, 0xae, 0xc0, 0xae]);
+  for (const [what, mutate] of [
+    ['hostname', (c: Json) => { c.hostname = 'h@@'; }],
+    ['an env entry', (c: Json) => { c.process.env.push('X=@@'); }],
+    ['a mount destination', (c: Json) => { c.mounts.push({ destination: '/tmp/@@/etc', type: 'tmpfs', source: 'tmpfs' }); }],
+    ['process.cwd', (c: Json) => { c.process.cwd = '/@@'; }],
+    ['cgroupsPath', (c: Json) => { c.linux.cgroupsPath = '/x/@@/y'; }],
+    ['an annotation key', (c: Json) => { c.annotations = { 'k@@': 'v' }; }],
+  ] as const) {
+    rejectsText(`invalid UTF-8 (an overlong "..") in ${what}`, ['config.md#valid-values/1'], mutate, raw('@@', overlongDotDot), /config\.json: invalid UTF-8 at byte offset \d+ \(bytes 0xc0 0xae 0xc0 0xae\)/);
+  }
+  rejectsText('memory.limit beyond int64 (9223372036854775808)', ['config.md#valid-values/1'], (c) => { c.linux.resources = { memory: { limit: 1 } }; },
+    (text) => Buffer.from(text.replace('"limit": 1', '"limit": 9223372036854775808')),
+    'config.json /linux/resources/memory/limit: must fit in an int64 (-9223372036854775808 to 9223372036854775807), got 9223372036854775808');
+  rejectsText('rlimit beyond uint64', ['config.md#valid-values/1'], () => {},
+    (text) => Buffer.from(text.replace('"hard": 1024', '"hard": 18446744073709551616')),
+    'config.json /process/rlimits/0/hard: must fit in a uint64');
+  rejectsText('a 10 MB mount destination fails at once, on its length', ['config.md#valid-values/1'],
+    (c) => { c.mounts.push({ destination: `/${'d'.repeat(10 * 1024 * 1024)}`, type: 'tmpfs', source: 'tmpfs' }); },
+    (text) => Buffer.from(text), `config.json /mounts/${6}/destination: path too long (10485761 bytes; the kernel's PATH_MAX is 4096 bytes`);
+
   // config.md
   rejects('ociVersion that is not SemVer', ['config.md#specification-version/1', 'config.md#valid-values/1'], (c) => { c.ociVersion = 'one.two'; });
   rejects('ociVersion of an unsupported major version', ['config.md#specification-version/1', 'config.md#valid-values/1'], (c) => { c.ociVersion = '2.0.0'; });

@@ -193,8 +193,9 @@ export const HANDLERS: Record<string, (inv: Invocation) => Promise<number>> = {
 
   async validate(inv) {
     const { loadConfig } = await import('../spec/validate.js');
+    const { logWarning } = await import('../common/log.js');
     const dir = path.resolve(String(inv.flags.bundle ?? process.cwd()));
-    loadConfig(dir);
+    loadConfig(dir, { onWarning: (w) => logWarning(w.message) });
     out(`${path.join(dir, 'config.json')}: valid\n`);
     return 0;
   },

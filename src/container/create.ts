@@ -82,7 +82,7 @@ function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boole
   args.push('-n', (flags >>> 0).toString(16));
   if (userns) args.push('-u');
   // validated (src/spec/semantic.ts): only with a new time namespace
-  for (const [clock, o] of Object.entries(spec.linux?.timeOffsets ?? {})) args.push('-t', `${clock}=${o.secs ?? 0} ${o.nanosecs ?? 0}`);
+  for (const [clock, o] of Object.entries(spec.linux?.timeOffsets ?? {})) args.push('-t', `${clock}=${BigInt(o.secs ?? 0)} ${o.nanosecs ?? 0}`); // BigInt: every digit of a double beyond 2^53
   const pidns = namespaces.some((n) => n.type === 'pid');
   return { args, userns, pidns };
 }

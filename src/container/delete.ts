@@ -54,6 +54,8 @@ const isNotFound = (e: unknown) => e instanceof RuntsError && e.op === 'lookup' 
 
 /** `hookCwd`: the poststop hooks' working directory (run: the bundle, as runc; delete: the caller's). */
 export async function deleteContainer(store: Store, id: string, force: boolean, hookCwd?: string): Promise<void> {
+  // what a killed create (or delete) left where no container can be found is reachable from the id
+  if (force && !store.read(id) && store.removeLeftovers(id)) return;
   // As runc: `delete --force` of a container that does not exist succeeds
   // (engines call it blindly while cleaning up); plain `delete` is an error.
   let lock: Lock;

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cgroupManagerFromRecord } from '../cgroups/manager.js';
-import { RuntsError } from '../common/errors.js';
+import { ConfigError, RuntsError } from '../common/errors.js';
 import { logWarning } from '../common/log.js';
 import { execInitPath, nsbootPath } from '../common/paths.js';
 import { buildExecPlan, execProcessFromFlags, type ExecFlags } from '../init/exec-plan.js';
@@ -22,7 +22,10 @@ import { NAMESPACES } from '../linux/namespaces.js';
 import { isAlive } from '../linux/proctree.js';
 import { Channel } from '../protocol/channel.js';
 import type { Process, Spec } from '../spec/types.js';
-import { schemaErrors } from '../spec/validate.js';
+import { scanBounds } from '../spec/bounds.js';
+import { userIdProblems } from '../spec/ids.js';
+import { readDocumentText } from '../spec/raw-text.js';
+import { detailOf, parseJsonText, schemaErrors } from '../spec/validate.js';
 import { deriveStatus } from '../state/status.js';
 import type { Store } from '../state/store.js';
 import { writePidFile } from './create.js';
@@ -42,21 +45,39 @@ export interface ExecOptions {
   cgroup?: string;
 }
 
-/** A --process file: one `process` object of config.md, schema-checked. */
-export function readProcessFile(file: string, ociVersion: string): Process {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new RuntsError(`--process ${file}: ${(e as Error).message}`, { path: file });
-  }
-  const errs = schemaErrors({ ociVersion, process: obj });
-  if (errs.length) throw new RuntsError(`--process ${file}: ${errs[0]!.message.replace(/^config\.json \/process/, '')}`, { path: file, pointer: errs[0]!.pointer });
+/**
+ * A --process file: one `process` object of config.md, read and checked as
+ * config.json is (size, UTF-8, bounds and C types, schema), and its ids
+ * against the container's user namespace. Pointers are relative to the file.
+ */
+export function readProcessFile(file: string, spec: Pick<Spec, 'ociVersion' | 'linux'>): Process {
+  const label = `--process ${file}`;
+  const text = readDocumentText(file, label);
+  const obj = parseJsonText(text, file, label);
+  const rel = (e: ConfigError) => ({ pointer: (e.pointer ?? '/').replace(/^\/process(?=\/|$)/, '') || '/', detail: detailOf(e) });
+  const fail = (e: ConfigError): never => {
+    const { pointer, detail } = rel(e);
+    throw new RuntsError(`${label}: ${pointer}: ${detail}`, { path: file, pointer });
+  };
+  const scan = scanBounds(text, ['process']);
+  if (scan.errors.length) fail(scan.errors[0]!);
+  const errs = schemaErrors({ ociVersion: spec.ociVersion, process: obj });
+  if (errs.length || scan.typeErrors.length) fail(errs[0] ?? scan.typeErrors[0]!);
   const p = obj as Process;
   // runc: a process without a user runs as 0:0 (Go's zero value)
   p.user ??= { uid: 0, gid: 0 };
-  if (!p.args?.length) throw new RuntsError(`--process ${file}: args must not be empty`, { path: file, pointer: '/args' });
+  if (!p.args?.length) throw new RuntsError(`${label}: args must not be empty`, { path: file, pointer: '/args' });
+  const ids = userIdProblems(p.user, spec.linux);
+  if (ids.length) fail(ids[0]!);
   return p;
+}
+
+/** The ids that `exec --user` / `--additional-gids` gave must be ones the process can get. */
+function checkFlagIds(proc: Process, spec: Spec, flags: ExecFlags): void {
+  const [e] = userIdProblems(proc.user, spec.linux);
+  if (!e) return;
+  const flag = /additionalGids/.test(e.pointer ?? '') ? `--additional-gids ${(flags.additionalGids ?? []).join(',')}` : `--user ${flags.user ?? ''}`;
+  throw new RuntsError(`exec ${flag}: ${detailOf(e)}`, { op: 'exec' });
 }
 
 export async function execInContainer(store: Store, o: ExecOptions): Promise<number> {
@@ -68,7 +89,8 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
   // a bad --cgroup is refused before anything starts
   const subCgroup = o.cgroup && rec.cgroup ? subCgroupDirs(rec.cgroup.paths, o.cgroup) : undefined;
   const spec = store.config(o.id) as Spec;
-  const proc = o.processFile ? readProcessFile(o.processFile, spec.ociVersion) : execProcessFromFlags(spec.process, o.flags);
+  const proc = o.processFile ? readProcessFile(o.processFile, spec) : execProcessFromFlags(spec.process, o.flags);
+  if (!o.processFile) checkFlagIds(proc, spec, o.flags);
   if (proc.terminal && o.consoleFd === undefined && o.detach) {
     throw new RuntsError('cannot allocate a pseudo-TTY for a detached exec without --console-socket', { op: 'exec' });
   }

@@ -141,9 +141,12 @@ function hasNamespace(spec: Spec, type: string): boolean {
   return (spec.linux?.namespaces ?? []).some((n) => n.type === type);
 }
 
-/** JSON numbers lose precision near 2^64: anything that large is RLIM_INFINITY. */
+/**
+ * JSON numbers lose precision near 2^64: anything that large is RLIM_INFINITY.
+ * The decimal is the double's exact value (String() would print 2^60 as 1152921504606847000).
+ */
 function rlimitValue(n: number): string {
-  return n >= 2 ** 64 - 1 ? '18446744073709551615' : String(n);
+  return n >= 2 ** 64 - 1 ? '18446744073709551615' : BigInt(n).toString();
 }
 
 export function planProcess(spec: Spec, warn: (msg: string) => void = () => {}, lsm: () => LsmStatus = detectLsm): ProcessPlan {

@@ -7,9 +7,13 @@
  * come out as one ConfigError naming the most specific problem, with every
  * problem listed in `.all`.
  */
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, RuntsError, errnoDescription } from '../common/errors.js';
+import { ConfigError, RuntsError } from '../common/errors.js';
+import { logDebug } from '../common/log.js';
+import { scanBounds } from './bounds.js';
+import { acceptEngineDeviations } from './engine-deviations.js';
+import { userIdProblems } from './ids.js';
+import { readDocumentText } from './raw-text.js';
 import { semanticProblems, type SemanticOptions } from './semantic.js';
 import type { Spec } from './types.js';
 
@@ -227,46 +231,55 @@ export interface CheckResult {
   spec?: Spec;
   errors: ConfigError[];
   warnings: ConfigError[];
+  /** Pointer → exact value of integer literals beyond 2^53 (the spec holds the nearest double). */
+  exact?: Map<string, bigint>;
 }
 
 /**
- * Every problem of a parsed config, without throwing: schema errors, or (when
- * the schema passes) the semantic errors and warnings. For `runts validate`.
+ * Every problem of a parsed config, without throwing: first the bounds and
+ * C types of its JSON text (`text`, or the object re-serialised), then the
+ * engine deviations runts accepts (rewritten, as warnings), the schema, and
+ * (when the schema passes) the semantic checks. For `runts validate`.
  */
-export function checkSpec(obj: unknown, bundleDir: string, opts: SemanticOptions = {}): CheckResult {
+export function checkSpec(obj: unknown, bundleDir: string, opts: SemanticOptions = {}, text?: string): CheckResult {
+  const scan = text === undefined ? scanBounds(JSON.stringify(obj) ?? 'null', [], false) : scanBounds(text);
+  if (scan.errors.length > 0) return { errors: scan.errors, warnings: [] };
+  const deviations = [...acceptEngineDeviations(obj, scan.exact), ...scan.inexact];
   const errors = schemaErrors(obj);
-  if (errors.length > 0) return { errors, warnings: [] };
-  const problems = semanticProblems(obj as Spec, bundleDir, opts);
-  if (problems.errors.length > 0) return problems;
-  return { spec: obj as Spec, ...problems };
+  // ajv's own message wins where it saw the problem (e.g. a negative uid); it misses 2^63 as an int64
+  errors.push(...scan.typeErrors.filter((e) => !errors.some((s) => s.pointer === e.pointer)));
+  if (errors.length > 0) return { errors, warnings: deviations };
+  const spec = obj as Spec;
+  const problems = semanticProblems(spec, bundleDir, opts);
+  if (problems.errors.length === 0 && spec.process?.user) problems.errors.push(...userIdProblems(spec.process.user, spec.linux));
+  const warnings = [...deviations, ...problems.warnings];
+  if (problems.errors.length > 0) return { errors: problems.errors, warnings };
+  return { spec, errors: [], warnings, exact: scan.exact };
 }
 
-/** Validate a parsed config.json; returns it typed or throws ConfigValidationError. */
-export function validateSpec(obj: unknown, bundleDir: string, opts: ValidateOptions = {}): Spec {
-  const { spec, errors, warnings } = checkSpec(obj, bundleDir, opts);
+/** Validate a parsed config.json; returns it typed or throws ConfigValidationError. Warnings go to onWarning, else the debug log. */
+export function validateSpec(obj: unknown, bundleDir: string, opts: ValidateOptions = {}, text?: string): Spec {
+  const { spec, errors, warnings } = checkSpec(obj, bundleDir, opts, text);
   if (!spec) throw new ConfigValidationError(errors, warnings);
-  for (const w of warnings) opts.onWarning?.(w);
+  for (const w of warnings) (opts.onWarning ?? ((x: ConfigError) => logDebug(`warning: ${x.message}`)))(w);
   return spec;
 }
 
-/** Read, parse and validate `<bundleDir>/config.json`. */
+/** Read (bounded, UTF-8 checked), parse and validate `<bundleDir>/config.json`. */
 export function loadConfig(bundleDir: string, opts: ValidateOptions = {}): Spec {
   const file = path.join(bundleDir, 'config.json');
-  return validateSpec(parseJsonFile(file, `bundle ${bundleDir}: config.json`), bundleDir, opts);
+  const label = `bundle ${bundleDir}: config.json`;
+  const text = readDocumentText(file, label);
+  return validateSpec(parseJsonText(text, file, label), bundleDir, opts, text);
 }
 
-function readText(file: string, label: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new RuntsError(`${label}: ${errnoDescription(code)}`, { op: 'open', path: file, errno: code, cause: e });
-  }
-}
-
-/** Parse a JSON file; syntax errors name the line and column. */
+/** Parse a JSON file (bounded in size, UTF-8 checked); syntax errors name the line and column. */
 export function parseJsonFile(file: string, label: string): unknown {
-  const text = readText(file, label);
+  return parseJsonText(readDocumentText(file, label), file, label);
+}
+
+/** Parse JSON text; syntax errors name the line and column. */
+export function parseJsonText(text: string, file: string, label: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {

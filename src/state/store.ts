@@ -10,6 +10,7 @@
  * Mutating commands (create, start, delete) hold an flock on the directory.
  * Readers (state, list) take no lock and treat a vanished file as "gone".
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntsError, SyscallError } from '../common/errors.js';
@@ -67,17 +68,22 @@ export class Store {
   /** Create <root>/<id> with its first state.json, atomically; returns the held lock. */
   createExclusive(rec: ContainerRecord, config: unknown): Lock {
     this.ensureRoot();
-    const tmp = fs.mkdtempSync(path.join(this.root, `.new-${rec.id.slice(0, 32)}-`));
+    this.dir(rec.id);
+    removeLeftovers(this.root, rec.id);
+    const tmp = fs.mkdtempSync(path.join(this.root, tempPrefix(rec.id)));
+    let fd = -1;
     try {
+      // locked at once: an unlocked temp dir is a killed create's leftover (removeLeftovers)
+      fd = libc.open(tmp, O.RDONLY | O.DIRECTORY);
+      libc.flock(fd, LOCK.EX, tmp);
       fs.chmodSync(tmp, 0o700);
       writeAtomic(path.join(tmp, 'config.json'), JSON.stringify(config));
       writeAtomic(path.join(tmp, 'state.json'), JSON.stringify(rec));
-      const fd = libc.open(tmp, O.RDONLY | O.DIRECTORY);
-      libc.flock(fd, LOCK.EX, tmp);
       try {
         fs.renameSync(tmp, this.dir(rec.id));
       } catch (e) {
         libc.close(fd);
+        fd = -1;
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') {
           throw new RuntsError(`container with id "${rec.id}" already exists`, { op: 'create', path: this.dir(rec.id), errno: 'EEXIST' });
@@ -87,8 +93,20 @@ export class Store {
       return new Lock(fd);
     } catch (e) {
       fs.rmSync(tmp, { recursive: true, force: true });
+      if (fd >= 0) libc.close(fd);
       throw e;
     }
+  }
+
+  /**
+   * Remove what a killed command left for this id where no container can be
+   * found (delete --force and create call it): unlocked temp dirs of a create
+   * killed before its rename, and <id>/ without state.json (a delete killed
+   * between its two removals). Returns whether anything was removed.
+   */
+  removeLeftovers(id: string): boolean {
+    this.dir(id);
+    return removeLeftovers(this.root, id);
   }
 
   /** Lock an existing container for a mutating command (waits up to timeoutMs). */
@@ -153,6 +171,50 @@ export class Store {
     fs.rmSync(path.join(dir, 'state.json'), { force: true });
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The temp dir name of a create of `id`, before mkdtemp's 6 random
+ * characters: `.new-<id>-` (a file name holds at most 255 bytes, so a long id is
+ * replaced by its hash). No id contains '#', so a prefix names exactly one id.
+ */
+export function tempPrefix(id: string): string {
+  const tag = id.length <= 200 ? id : `#${createHash('sha256').update(id).digest('hex')}`;
+  return `.new-${tag}-`;
+}
+
+/** Remove `dir` if nobody holds its lock (a live create or delete does). */
+function removeIfUnlocked(dir: string): boolean {
+  let fd: number;
+  try {
+    fd = libc.open(dir, O.RDONLY | O.DIRECTORY | O.NOFOLLOW);
+  } catch {
+    return false; // gone, or not a directory
+  }
+  try {
+    if (!libc.flock(fd, LOCK.EX | LOCK.NB, dir)) return false;
+    fs.rmSync(dir, { recursive: true, force: true });
+    return true;
+  } finally {
+    libc.close(fd);
+  }
+}
+
+function removeLeftovers(root: string, id: string): boolean {
+  const prefix = tempPrefix(id);
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    return false;
+  }
+  let removed = false;
+  for (const n of names) {
+    if (n.length === prefix.length + 6 && n.startsWith(prefix)) removed = removeIfUnlocked(path.join(root, n)) || removed;
+  }
+  const dir = path.join(root, id);
+  if (names.includes(id) && !fs.existsSync(path.join(dir, 'state.json'))) removed = removeIfUnlocked(dir) || removed;
+  return removed;
 }
 
 export function notFound(id: string): RuntsError {
