@@ -15,6 +15,7 @@ import type { Spec } from '../spec/types.js';
 import { deriveStatus } from '../state/status.js';
 import { type Lock, notFound, type Store } from '../state/store.js';
 import { cgroupProcesses } from './cgroup-procs.js';
+import { removeHostRootfsMount } from './host-rootfs.js';
 import { killAndWait, waitGone } from './wait.js';
 
 /**
@@ -81,6 +82,8 @@ export async function deleteContainer(store: Store, id: string, force: boolean):
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       waitGone(pid, undefined, 2000);
     }
+    // no mount namespace: the container's mounts under the rootfs are in the host's
+    if (rec.hostRootfsMount) removeHostRootfsMount(rec.rootfs, rec.hostRootfsMount);
     if (rec.cgroup) {
       cgroupManagerFromRecord(rec.cgroup).destroy();
       removeEmptyDefaultParents(rec.cgroup.paths);

@@ -83,6 +83,8 @@ export interface InitPlan {
    */
   idmappedTrees?: { index: number; fd: number }[];
   idmapUserns?: { fd: number; uidMappings: { containerID: number; hostID: number; size: number }[]; gidMappings: { containerID: number; hostID: number; size: number }[] }[];
+  /** fd (inherited from nsboot's spawn) of a mount namespace given by path: the init's main thread joins it (src/linux/rootfs/mountns.ts). */
+  mountnsFd?: number;
   /** fd of the connected console socket, when process.terminal. */
   consoleFd?: number;
   /** The container has its own user namespace. */
