@@ -83,7 +83,10 @@ export async function deleteContainer(store: Store, id: string, force: boolean):
       waitGone(pid, undefined, 2000);
     }
     // no mount namespace: the container's mounts under the rootfs are in the host's
-    if (rec.hostRootfsMount) removeHostRootfsMount(rec.rootfs, rec.hostRootfsMount);
+    // (a mount stacked on it by someone else fails a plain delete; --force goes on with a warning)
+    if (rec.hostRootfsMount) {
+      try { removeHostRootfsMount(rec.rootfs, rec.hostRootfsMount); } catch (e) { if (!force) throw e; logWarning(describeError(e)); }
+    }
     if (rec.cgroup) {
       cgroupManagerFromRecord(rec.cgroup).destroy();
       removeEmptyDefaultParents(rec.cgroup.paths);
