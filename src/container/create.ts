@@ -26,7 +26,9 @@ import { Channel } from '../protocol/channel.js';
 import type { Resources, Spec, State } from '../spec/types.js';
 import { loadConfig, validateContainerId } from '../spec/validate.js';
 import { type ContainerRecord, type Lock, Store, writeAtomic } from '../state/store.js';
+import { checkRootfsOnHost, mountNsMode } from '../linux/rootfs/mountns.js';
 import { prepareBindTrees } from './bind-trees.js';
+import { hostRootfsMountRecord, removeHostRootfsMount } from './host-rootfs.js';
 import { explainDeath, StderrTap } from './init-death.js';
 import { IdmapHolders, type IdmapUserns, idmapsOf } from './idmap-userns.js';
 import { killAndWait } from './wait.js';
@@ -56,7 +58,7 @@ export interface Created {
 
 const STEP_TIMEOUT_MS = 60_000;
 
-function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boolean; pidns: boolean } {
+function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boolean; pidns: boolean; mountnsPath?: string } {
   const namespaces = spec.linux?.namespaces ?? [];
   let flags = 0;
   const args: string[] = ['-s', String(syncFd)];
@@ -65,10 +67,8 @@ function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boole
     const kind = NAMESPACES.find((k) => k.type === ns.type);
     if (!kind) throw new RuntsError(`config.json: unknown namespace type "${ns.type}"`, { pointer: '/linux/namespaces' });
     if (ns.path) {
-      if (ns.type === 'mount') {
-        throw new RuntsError('config.json /linux/namespaces: joining an existing mount namespace is not supported by create', { pointer: '/linux/namespaces' });
-      }
-      args.push('-j', `${kind.proc}=${ns.path}`);
+      // the init's main thread joins a mount namespace itself: node cannot start inside it (src/linux/rootfs/mountns.ts)
+      if (ns.type !== 'mount') args.push('-j', `${kind.proc}=${ns.path}`);
     } else if (ns.type !== 'cgroup') {
       // a new cgroup namespace is unshared by the init stage, once the CLI
       // has put it in its cgroups (InitPlan.unshareCgroupns)
@@ -76,15 +76,17 @@ function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boole
       if (ns.type === 'user') userns = true;
     }
   }
-  if (!namespaces.some((n) => n.type === 'mount' && !n.path)) {
-    throw new RuntsError('config.json /linux/namespaces: a new mount namespace is required (the container root is pivoted into)', { pointer: '/linux/namespaces' });
+  if (!namespaces.some((n) => n.type === 'mount') && ((spec.linux?.maskedPaths?.length ?? 0) > 0 || (spec.linux?.readonlyPaths?.length ?? 0) > 0)) {
+    // runc's rule: masking /proc entries in the host's mount namespace would mask them for the host
+    const pointer = spec.linux?.maskedPaths?.length ? '/linux/maskedPaths' : '/linux/readonlyPaths';
+    throw new RuntsError(`config.json ${pointer}: unable to restrict sys entries without a private MNT namespace`, { pointer });
   }
   args.push('-n', (flags >>> 0).toString(16));
   if (userns) args.push('-u');
   // validated (src/spec/semantic.ts): only with a new time namespace
   for (const [clock, o] of Object.entries(spec.linux?.timeOffsets ?? {})) args.push('-t', `${clock}=${BigInt(o.secs ?? 0)} ${o.nanosecs ?? 0}`); // BigInt: every digit of a double beyond 2^53
   const pidns = namespaces.some((n) => n.type === 'pid');
-  return { args, userns, pidns };
+  return { args, userns, pidns, mountnsPath: namespaces.find((n) => n.type === 'mount')?.path || undefined };
 }
 
 /**
@@ -144,6 +146,7 @@ export function writePidFile(file: string, pid: number): void {
 function undo(store: Store, rec: ContainerRecord, cg: CgroupManager | undefined, child: ChildProcess | undefined): void {
   if (child?.pid && child.exitCode === null) { try { child.kill('SIGKILL'); } catch { /* gone */ } }
   if (rec.init) killAndWait(rec.init.pid, rec.init.startTime);
+  if (rec.hostRootfsMount) { try { removeHostRootfsMount(rec.rootfs, rec.hostRootfsMount); } catch (e) { logWarning(describeError(e)); } }
   if (cg) { try { cg.destroy(); } catch { /* best effort: delete --force retries */ } }
   store.remove(rec.id);
 }
@@ -173,6 +176,12 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const ns = nsbootArgs(spec, syncFdInChild);
   const me = procStat(process.pid)!;
   const rootfs = path.resolve(bundle, spec.root!.path);
+  const mountns = mountNsMode(spec);
+  if (mountns === 'host' && opts.noPivot) {
+    throw new RuntsError('unable to use no-pivot without a private MNT namespace (config.json /linux/namespaces has no mount namespace)', { pointer: '/linux/namespaces' });
+  }
+  // nsboot starts in the rootfs (the init opens it as its cwd), except when the rootfs is in a joined mount namespace
+  if (mountns !== 'join') checkRootfsOnHost(rootfs);
   const rec: ContainerRecord = {
     id: opts.id,
     ociVersion: spec.ociVersion,
@@ -184,6 +193,8 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     phase: 'creating',
     creator: { pid: process.pid, startTime: me.startTime },
     pidns: ns.pidns,
+    // no mount namespace: the record names the rootfs self-bind before the init makes it
+    ...(mountns === 'host' ? { hostRootfsMount: hostRootfsMountRecord(rootfs) } : {}),
   };
   const lock = store.createExclusive(rec, spec);
   const dir = store.dir(opts.id);
@@ -233,6 +244,13 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
         stdio.push(u.fd);
       }
     }
+    let mountnsFd: number | undefined;
+    if (ns.mountnsPath) {
+      const fd = libc.open(ns.mountnsPath, libc.O.RDONLY);
+      fds.push(fd);
+      mountnsFd = stdio.length;
+      stdio.push(fd);
+    }
     const stderrFd = tap ? stdio.push(2) - 1 : undefined;
     // the init, orphaned when nsboot exits, becomes our child: its exit status says why it died
     libc.prctl(PR.SET_CHILD_SUBREAPER, 1, 0, 0, 0, 'prctl(PR_SET_CHILD_SUBREAPER)');
@@ -240,7 +258,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     const args = [...ns.args, ...env.flatMap((e) => ['-e', e]), '--', process.execPath, 'node', initPath()];
     // fds runts inherited from its caller (not preserved) reach neither nsboot, the init, nor the hooks it runs
     libc.closeRangeCloexec(3 + preserved);
-    child = spawn(nsbootPath(), args, { stdio, env: {} });
+    child = spawn(nsbootPath(), args, { stdio, env: {}, cwd: mountns === 'join' ? undefined : rootfs });
     child.on('error', () => { /* reported through the sync socket's EOF */ });
     // reap nsboot before returning: its zombie, re-parented to an init that may not reap, would stay
     const nsbootGone = new Promise<void>((res) => { child!.once('exit', () => res()); });
@@ -287,6 +305,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     plan.stderrFd = stderrFd;
     if (idmap) plan.idmapUserns = idmapFds;
     if (bindTrees.length > 0) plan.bindTrees = bindTrees;
+    plan.mountnsFd = mountnsFd;
     logDebug(`create: plan ready at ${performance.now().toFixed(1)} ms`);
     // The init joins its cgroups once node has booted, not from birth: the
     // container's limits (pids.max, memory) must not count the runtime's own

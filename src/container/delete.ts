@@ -15,6 +15,7 @@ import type { Spec } from '../spec/types.js';
 import { deriveStatus } from '../state/status.js';
 import { type Lock, notFound, type Store } from '../state/store.js';
 import { cgroupProcesses } from './cgroup-procs.js';
+import { removeHostRootfsMount } from './host-rootfs.js';
 import { killAndWait, waitGone } from './wait.js';
 
 /**
@@ -96,6 +97,11 @@ export async function deleteContainer(store: Store, id: string, force: boolean, 
     for (const pid of cgroupProcesses(rec)) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       waitGone(pid, undefined, 2000);
+    }
+    // no mount namespace: the container's mounts under the rootfs are in the host's
+    // (a mount stacked on it by someone else fails a plain delete; --force goes on with a warning)
+    if (rec.hostRootfsMount) {
+      try { removeHostRootfsMount(rec.rootfs, rec.hostRootfsMount); } catch (e) { if (!force) throw e; logWarning(describeError(e)); }
     }
     if (rec.cgroup) {
       cgroupManagerFromRecord(rec.cgroup).destroy();

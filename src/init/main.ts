@@ -4,7 +4,7 @@
  * into a container. Order of steps (docs/protocol.md):
  *
  *   plan → trusted procfs + seccomp agent connection (security.ts) →
- *   rootfs mounts → [createRuntime hooks, host side] →
+ *   [join a mount namespace given by path] → rootfs mounts → [createRuntime hooks, host side] →
  *   createContainer hooks → pivot_root → masked/readonly paths, ro root →
  *   hostname → sysctl → console → rlimits → mempolicy, scheduler, ioprio →
  *   executable lookup → ready → wait for start → personality, LSM exec
@@ -23,6 +23,7 @@ import { PR, POLL } from '../linux/libc.js';
 import { setLinkUp } from '../linux/netlink.js';
 import { signalNumber } from '../linux/signals.js';
 import { idmappingKey } from '../linux/rootfs/plan.js';
+import { joinMountNamespace } from '../linux/rootfs/mountns.js';
 import { enterRootfs, finishRootfs, mountConsole, prepareRootfs } from '../linux/rootfs/setup.js';
 import { Channel } from '../protocol/channel.js';
 import { setupConsole } from './console.js';
@@ -61,6 +62,7 @@ async function create(plan: InitPlan, chan: Channel): Promise<string> {
   if (plan.unshareCgroupns) libc.checked('unshare(CLONE_NEWCGROUP)', libc.bindLibc('int unshare(int flags)')(CLONE_NEWCGROUP));
   if (plan.loopbackUp) setLinkUp('lo');
   prepareSecurity(plan);
+  if (plan.mountnsFd !== undefined) joinMountNamespace(plan.mountnsFd);
   prepareRootfs(plan.rootfs, {
     idmapUserns: (uid, gid) => idmapUsernsFd(plan, uid, gid),
     bindTree: (index) => plan.bindTrees?.find((t) => t.index === index)?.fd,

@@ -88,6 +88,8 @@ export interface InitPlan {
   idmapUserns?: { fd: number; uidMappings: { containerID: number; hostID: number; size: number }[]; gidMappings: { containerID: number; hostID: number; size: number }[] }[];
   /** fd of the runtime's real stderr: until the init puts it back at 2, its stderr is the CLI's pipe (src/container/init-death.ts). */
   stderrFd?: number;
+  /** fd (inherited from nsboot's spawn) of a mount namespace given by path: the init's main thread joins it (src/linux/rootfs/mountns.ts). */
+  mountnsFd?: number;
   /** fd of the connected console socket, when process.terminal. */
   consoleFd?: number;
   /** The container has its own user namespace. */

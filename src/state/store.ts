@@ -18,6 +18,7 @@ import { sleepMs } from '../common/sleep.js';
 import * as libc from '../linux/libc.js';
 import { LOCK, O } from '../linux/libc.js';
 import type { CgroupRecord } from '../cgroups/manager.js';
+import type { HostRootfsMount } from '../container/host-rootfs.js';
 
 export const DEFAULT_ROOT = '/run/runts';
 const CONTAINER_ID = /^[A-Za-z0-9_+-][A-Za-z0-9_+.-]*$/;
@@ -40,6 +41,8 @@ export interface ContainerRecord {
   cgroup?: CgroupRecord;
   /** The init has its own pid namespace (kill --all is then implied by killing the init). */
   pidns: boolean;
+  /** No mount namespace: the rootfs self-bind in the host's, recorded before it is made (src/container/host-rootfs.ts). */
+  hostRootfsMount?: HostRootfsMount;
 }
 
 export class Lock {

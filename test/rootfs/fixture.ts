@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { enterRootfs, finishRootfs, mountConsole, prepareRootfs, type PrepareEnv } from '../../src/linux/rootfs/setup.js';
 import { openPty } from '../../src/init/console.js';
 import type { RootfsPlan } from '../../src/linux/rootfs/plan.js';
+import { checkRootfsOnHost } from '../../src/linux/rootfs/mountns.js';
 import { O, execve, open, setCloexec } from '../../src/linux/libc.js';
 
 export interface Scenario {
@@ -33,6 +34,11 @@ function run(sc: Scenario): void {
       process.stdout.write(`IDMAP_REQUEST: ${JSON.stringify({ uid, gid })}\n`);
       return open(`/proc/${sc.idmapPid}/ns/user`, O.RDONLY);
     };
+  }
+  if (sc.plan.mountns !== 'join') {
+    // what runts create does on the host: check the rootfs, start the init in it (mountns.ts)
+    checkRootfsOnHost(sc.plan.rootfs);
+    process.chdir(sc.plan.rootfs);
   }
   prepareRootfs(sc.plan, env);
   if (sc.stopAfter === 'prepare') return;

@@ -58,8 +58,10 @@ export function defaultSpec(): Spec {
   };
 }
 
+/** The fixture runs in a new mount namespace: a spec without linux.namespaces is planned as if it had one. */
 export function plan(spec: Spec, bundle: Bundle, opts: Partial<RootfsOptions> = {}): RootfsPlan {
-  return planRootfs(spec, { bundle: bundle.dir, noPivot: false, userns: false, cgroupns: false, ...opts });
+  const p = planRootfs(spec, { bundle: bundle.dir, noPivot: false, userns: false, cgroupns: false, ...opts });
+  return spec.linux?.namespaces ? p : { ...p, mountns: 'new' };
 }
 
 export interface RunResult {

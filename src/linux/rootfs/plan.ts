@@ -14,6 +14,7 @@
 import * as path from 'node:path';
 import { ConfigError, RuntsError } from '../../common/errors.js';
 import type { Device, IDMapping, Mount, Spec } from '../../spec/types.js';
+import { mountNsMode, type MountNsMode } from './mountns.js';
 
 // ---------------------------------------------------------------------------
 // Constants (copies of the kernel ABI values, kept here so the plan stays
@@ -35,10 +36,7 @@ export interface Propagation {
 }
 
 /** mount_setattr(2) attribute change: MOUNT_ATTR_* bits to set and to clear. */
-export interface AttrChange {
-  set: number;
-  clr: number;
-}
+export interface AttrChange { set: number; clr: number }
 
 export interface DataOption {
   key: string;
@@ -159,6 +157,7 @@ export interface RootfsPlan {
   /** linux.rootfsPropagation, applied to the container's / after everything else; null when unset. */
   rootfsPropagation: Propagation | null;
   noPivot: boolean;
+  mountns: MountNsMode; // the mount namespace the rootfs is set up in (mountns.ts)
   userns: boolean;
   mounts: MountStep[];
   /** False when /dev is bind-mounted from the host (runc: no device nodes, ptmx or /dev links then). */
@@ -630,6 +629,7 @@ export function planRootfs(spec: Spec, opts: RootfsOptions): RootfsPlan {
         : { ...rootfsPropagation },
     rootfsPropagation,
     noPivot: opts.noPivot,
+    mountns: mountNsMode(spec),
     userns: opts.userns,
     mounts,
     setupDev,

@@ -12,8 +12,8 @@
  * path string inside the rootfs. Host paths (the rootfs itself, bind
  * sources, host device nodes) come from the bundle's config and are trusted.
  *
- * The caller must run in node's main thread, in a process whose threads all
- * share the new mount namespace (node exec'd inside it).
+ * The caller must run in node's main thread, in the container's mount namespace
+ * (node exec'd inside a new one, or the main thread joined it: mountns.ts).
  */
 
 import * as fs from 'node:fs';
@@ -25,7 +25,8 @@ import {
   moveMount, open, openTree, pivotRoot, read, symlinkat, umask, umount2, unlinkat,
 } from '../libc.js';
 import { copyUpInto } from './copyup.js';
-import { isUnder, mountContaining, parseMountinfo } from './mountinfo.js';
+import { makeParentPrivate, openRootfs } from './mountns.js';
+import { isUnder, parseMountinfo } from './mountinfo.js';
 import {
   ATTR, SHARED_SUPERBLOCK, cleanContainerPath,
   type AttrChange, type CgroupBind, type DeviceNode, type DevSymlink, type MountStep, type Propagation, type RootfsPlan,
@@ -675,15 +676,6 @@ export function mountConsole(slaveFd: number): void {
 // ---------------------------------------------------------------------------
 // Phase 1: prepare
 
-/** runc's rootfsParentMountPrivate: the mount holding the rootfs must not be shared, or pivot_root fails and mounts leak to peers. */
-function makeParentPrivate(rootfs: string): void {
-  const mounts = parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
-  const parent = mountContaining(mounts, rootfs);
-  if (parent && parent.optional.some((o) => o.startsWith('shared:'))) {
-    mount(null, parent.mountpoint, null, MS.PRIVATE, null);
-  }
-}
-
 /**
  * Before pivot_root: set / propagation, bind the rootfs onto itself, apply
  * every mount in config order, then devices, /dev/ptmx and /dev links.
@@ -691,26 +683,24 @@ function makeParentPrivate(rootfs: string): void {
 export function prepareRootfs(plan: RootfsPlan, env: PrepareEnv = {}): void {
   if (preparedRoot) { closeQuietly(preparedRoot.fd); preparedRoot = null; }
   freshMounts = new Map();
-  let real: string;
-  try {
-    real = fs.realpathSync(plan.rootfs);
-  } catch (e) {
-    throw new RuntsError(`invalid rootfs ${plan.rootfs}: ${(e as Error).message}`, { path: plan.rootfs, cause: e });
-  }
-  if (real !== plan.rootfs) throw new RuntsError(`invalid rootfs ${plan.rootfs}: not an absolute path, or a symlink`, { path: plan.rootfs });
+  const host = plan.mountns === 'host';
+  const dir = openRootfs(plan.rootfs, plan.mountns);
 
-  withContext('preparing rootfs', () => {
-    mount(null, '/', null, msPropagation(plan.rootPropagation), null);
-    makeParentPrivate(plan.rootfs);
-  });
+  // With no mount namespace of its own, the host's / and the mount holding the rootfs stay as they are.
+  if (!host) {
+    withContext('preparing rootfs', () => {
+      mount(null, '/', null, msPropagation(plan.rootPropagation), null);
+      makeParentPrivate(plan.rootfs);
+    });
+  }
 
   let rootfd = -1;
   withContext(`bind mount rootfs ${plan.rootfs}`, () => {
-    const dir = open(plan.rootfs, O.PATH | O.DIRECTORY | O.NOFOLLOW);
     try {
-      if (fdStat(dir).type !== 'dir') throw new RuntsError('rootfs is not a directory');
       const tree = openTree(dir, '', OPEN_TREE.CLONE | AT.RECURSIVE | EMPTY, plan.rootfs);
       try {
+        // in the host's namespace: a private mount of our own, so nothing mounted under it propagates anywhere
+        if (host) mountSetattr(tree, '', EMPTY | AT.RECURSIVE, { set: 0, clr: 0, propagation: MS.PRIVATE }, plan.rootfs);
         moveMount(tree, '', dir, '', MOVE_FDS, plan.rootfs);
       } catch (e) { close(tree); throw e; }
       rootfd = tree; // now the attached self-bind: the container's "/" from here on
@@ -779,7 +769,11 @@ export function enterRootfs(plan: RootfsPlan): void {
   preparedRoot = null;
   try {
     withContext('jailing process inside rootfs', () => {
-      if (!plan.noPivot) {
+      if (plan.mountns === 'host') {
+        // runc without a mount namespace: chroot (pivot_root would pivot the host's root)
+        fchdir(rootfd, plan.rootfs);
+        chroot('.');
+      } else if (!plan.noPivot) {
         const oldroot = open('/', O.PATH | O.DIRECTORY);
         try {
           if (plan.rootPropagation.type === 'shared') {
