@@ -88,7 +88,8 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     const children = () => fs.readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, 'utf8').trim();
     t.ok(waitFor(() => children() !== '', 10_000), 'the lock is held');
     const d = rt.run(['delete', '--force', id]);
-    t.not(d.code, 0, 'delete --force: nothing to delete');
+    // no container by that id: succeeds as runc does (engines delete blindly), and touches nothing locked
+    t.equal(d.code, 0, `delete --force of an id with no container exits 0 (runc): ${d.stderr}`);
     t.ok(fs.existsSync(dir), 'the live create\'s directory stays');
     const exited = new Promise((r) => holder.once('exit', r));
     killHolder();
