@@ -8,7 +8,8 @@
  * Limits (real configs: ~100 mounts, ~400 seccomp rules, strings of at most a few KiB):
  *   document            64 MiB (raw-text.ts, before parsing)
  *   nesting depth       64 levels
- *   any string          1 MiB (UTF-16 code units; keys included)
+ *   any string          16 MiB (UTF-16 code units; keys included): annotations carry whole documents
+ *                       (the CVE-2021-43784 regression test sends 2 MB values; runc and crun take them)
  *   a path              PATH_MAX: 4095 bytes + the terminating NUL (limits.h), for the fields in PATH_FIELDS
  *   any array           65536 items
  *   any object          65536 members
@@ -20,7 +21,7 @@ import { ConfigError } from '../common/errors.js';
 import { CTYPES, MAP_OBJECTS, ctypeProblem, inexactWarning } from './ctypes.js';
 
 export const MAX_DEPTH = 64;
-export const MAX_STRING = 1024 * 1024;
+export const MAX_STRING = 16 * 1024 * 1024;
 export const PATH_MAX = 4096;
 export const MAX_ARRAY_ITEMS = 65536;
 export const MAX_OBJECT_MEMBERS = 65536;
