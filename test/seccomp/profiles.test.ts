@@ -4,9 +4,9 @@
  * without noNewPrivileges (without it the filter goes in while the init still holds CAP_SYS_ADMIN), compared with
  * runc on the same bundle; a minimal allow-list that only allows what `busybox true` itself calls runs /bin/true.
  *
- * Profiles: Docker's current default (../shared/seccomp, resolved to OCI form for amd64), podman 4.3's default and
- * the runtime-tools generator's default (test/seccomp/fixtures/profiles: linux.seccomp as each wrote it into a
- * config.json on this machine).
+ * Profiles: Docker's current default (../shared/seccomp, resolved to OCI form for amd64), podman 4.3's default,
+ * containerd 1.6's default and the runtime-tools generator's default (test/seccomp/fixtures/profiles: linux.seccomp
+ * as each engine or tool wrote it into a config.json on this machine).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,6 +25,7 @@ const dockerProfile = path.resolve(__dirname, '../../../shared/seccomp/docker-de
 const profiles: [string, string][] = [
   ['Docker default (moby/profiles)', dockerProfile],
   ['podman 4.3 default', path.join(fixtures, 'podman-4.3-default.json')],
+  ['containerd 1.6 default (ctr run --seccomp)', path.join(fixtures, 'containerd-1.6-default.json')],
   ['runtime-tools generator default', path.join(fixtures, 'runtime-tools-generator.json')],
 ];
 const runc = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
