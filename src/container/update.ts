@@ -153,9 +153,14 @@ export async function parseResourcesJson(text: string, label: string): Promise<R
   // The standalone validators cover whole configs: check the document as
   // the linux.resources of a minimal config and map the pointers back.
   const prefix = '/linux/resources';
+  const rel = (p: string | undefined) => (p && p.startsWith(prefix) ? p.slice(prefix.length) || '/' : p || '/');
+  // sizes and every integer against its C type, by its literal digits (as config.json: src/spec/bounds.ts)
+  const { scanBounds } = await import('../spec/bounds.js');
+  const scan = scanBounds(text, ['linux', 'resources']);
+  const bad = scan.errors[0] ?? scan.typeErrors[0];
+  if (bad) throw new RuntsError(`${label} ${rel(bad.pointer)}: ${detailOf(bad)}`, { pointer: rel(bad.pointer) });
   const errs = schemaErrors({ ociVersion: '1.3.0', linux: { resources: doc } });
   if (errs.length) {
-    const rel = (p: string | undefined) => (p && p.startsWith(prefix) ? p.slice(prefix.length) || '/' : p || '/');
     const first = errs[0]!;
     const more = errs.length > 1 ? ` (and ${errs.length - 1} more error${errs.length > 2 ? 's' : ''})` : '';
     throw new RuntsError(`${label} ${rel(first.pointer)}: ${detailOf(first)}${more}`, { pointer: rel(first.pointer) });
@@ -163,10 +168,31 @@ export async function parseResourcesJson(text: string, label: string): Promise<R
   return doc as Resources;
 }
 
-function readInput(file: string): string {
+/** The --resources document: bounded in size and valid UTF-8, as config.json is (src/spec/raw-text.ts). */
+async function readInput(file: string): Promise<string> {
+  const { decodeUtf8, readDocumentText, MAX_CONFIG_BYTES } = await import('../spec/raw-text.js');
+  const label = `--resources ${file === '-' ? '(stdin)' : file}`;
+  if (file !== '-') return readDocumentText(file, label);
   try {
-    return fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+    // read at most one byte past the bound, so a huge stdin is refused without being held
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(65536);
+      let n: number;
+      try { n = fs.readSync(0, chunk, 0, chunk.length, null); } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); continue; }
+        if ((e as NodeJS.ErrnoException).code === 'EOF') break;
+        throw e;
+      }
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > MAX_CONFIG_BYTES) throw new RuntsError(`${label}: too large (more than ${MAX_CONFIG_BYTES} bytes)`, { errno: 'EFBIG' });
+    }
+    return decodeUtf8(Buffer.concat(chunks), label);
   } catch (e) {
+    if (e instanceof RuntsError) throw e;
     const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
     throw new RuntsError(`--resources ${file}: cannot read ${file === '-' ? 'the standard input' : file}: ${(e as Error).message}`, {
       op: 'open', path: file === '-' ? undefined : file, errno: code,
@@ -275,7 +301,7 @@ export async function updateContainer(store: Store, id: string, flags: Flags): P
   if (file !== undefined) {
     const ignored = RESOURCE_FLAGS.filter((f) => flags[f] !== undefined);
     if (ignored.length) logWarning(`--resources is given: ignoring ${ignored.map((f) => `--${f}`).join(', ')}`);
-    upd = await parseResourcesJson(readInput(file), file === '-' ? 'resources (stdin)' : `resources ${file}`);
+    upd = await parseResourcesJson(await readInput(file), file === '-' ? 'resources (stdin)' : `resources ${file}`);
   } else {
     upd = resourcesFromFlags(flags);
   }

@@ -38,7 +38,7 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
   });
 
   /** runts with stdin (the helper's run() has none). */
-  const runIn = (args: string[], input: string): Result => {
+  const runIn = (args: string[], input: string | Buffer): Result => {
     const r = spawnSync(RUNTS, ['--root', rt.root, ...args], { input, encoding: 'utf8', timeout: 60_000, env: cleanEnv() });
     return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
   };
@@ -324,7 +324,11 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.equal(both.code, 0, both.stderr);
     t.equal(limits(id).pids, '70');
 
-    const bad: [string, RegExp][] = [
+    const bad: [string | Buffer, RegExp][] = [
+      // checked as config.json is: every integer against its C type, by its digits; UTF-8 with the byte offset
+      ['{"memory":{"limit":9223372036854775808}}', /\/memory\/limit: .*int64/],
+      ['{"pids":{"limit":-9223372036854775809}}', /\/pids\/limit: .*int64/],
+      [Buffer.concat([Buffer.from('{"unified":{"a'), Buffer.from([0xc0, 0xae]), Buffer.from('":"1"}}')]), /invalid UTF-8 at byte offset 14/],
       ['{"memory":{"limit":"big"}}', /\/memory\/limit: must be integer/],
       ['{"cpu":{"cpus":5}}', /\/cpu\/cpus: must be string/],
       ['{"pids":{}}', /\/pids: missing required property "limit"/],
@@ -333,7 +337,7 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     ];
     for (const [doc, re] of bad) {
       const b = runIn(['update', '-r', '-', id], doc);
-      t.equal(b.code, 1, `refused: ${doc}`);
+      t.equal(b.code, 1, `refused: ${doc.toString()}`);
       t.match(b.stderr, re);
     }
     t.equal(limits(id).pids, '70', 'nothing changed by the refused documents');
