@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { RuntsError, SyscallError } from '../../common/errors.js';
 import { AT, OPEN_TREE, close, fchownat, mknodat, moveMount, openTree, symlinkat, unlinkat } from '../libc.js';
 import { EMPTY, MOVE_FDS } from './mount-api.js';
-import type { DeviceNode, DevSymlink, RootfsPlan } from './plan.js';
+import type { DeviceNode, DevSymlink, RootfsPlan } from './plan-types.js';
 import {
   basename, createBeneath, describeStat, dirname, fdStat, mkdirAllInRoot, openBeneath, type FdStat,
 } from './resolve.js';

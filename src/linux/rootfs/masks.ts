@@ -3,7 +3,7 @@
 import { RuntsError } from '../../common/errors.js';
 import { AT, OPEN_TREE, close, mountSetattr, moveMount, openTree } from '../libc.js';
 import { EMPTY, MOVE_FDS, closeQuietly, createFilesystem, withContext } from './mount-api.js';
-import { ATTR } from './plan.js';
+import { ATTR } from './plan-types.js';
 import { describeStat, fdStat, openInRoot, tryOpenInRoot, type FdStat } from './resolve.js';
 
 export function readonlyPaths(rootfd: number, paths: string[]): void {

@@ -6,7 +6,7 @@
 
 import { RuntsError, SyscallError } from '../../common/errors.js';
 import { AT, FSCONFIG, MOVE_MOUNT, MS, bindLibc, checked, close, fsconfig, fsmount, fsopen, mountSetattr, read } from '../libc.js';
-import { ATTR, type AttrChange, type Propagation } from './plan.js';
+import { ATTR, type AttrChange, type Propagation } from './plan-types.js';
 import { ST, fdStatfs } from './resolve.js';
 
 const EPERM = 1;

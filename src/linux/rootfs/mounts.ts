@@ -13,9 +13,8 @@ import {
   EMPTY, MOVE_FDS, applyAttrs, createFilesystem, fsmountAttrs, mountOf, reconfigureFilesystem, setPropagation, withContext,
 } from './mount-api.js';
 import { isUnder, parseMountinfo } from './mountinfo.js';
-import {
-  ATTR, SHARED_SUPERBLOCK, cleanContainerPath, type CgroupBind, type MountStep, type RootfsPlan,
-} from './plan.js';
+import { SHARED_SUPERBLOCK, cleanContainerPath } from './mount-options.js';
+import { ATTR, type CgroupBind, type MountStep, type RootfsPlan } from './plan-types.js';
 import {
   FS_MAGIC, createFileInRoot, describeStat, fdPath, fdStat, fdStatfs, mkdirAllInRoot, openInRoot, tryOpenInRoot, type FdStat,
 } from './resolve.js';

@@ -31,7 +31,7 @@ import { EMPTY, MOVE_FDS, closeQuietly, msPropagation, setPropagation, withConte
 import { doMount, freshMounts, type PrepareEnv } from './mounts.js';
 import { makeParentPrivate, openRootfs } from './mountns.js';
 import { isUnder, parseMountinfo } from './mountinfo.js';
-import { ATTR, type RootfsPlan } from './plan.js';
+import { ATTR, type RootfsPlan } from './plan-types.js';
 import { openInRoot } from './resolve.js';
 
 export { mountConsole } from './console-mount.js';
