@@ -79,7 +79,7 @@ function chownSlave(slave: number, uid: number): void {
 /**
  * Send the master to the console socket, then make the slave our terminal.
  * Before that: the size, the owner, the modes, and `withSlave` (mountConsole,
- * src/linux/rootfs/setup.ts, binds the slave onto /dev/console after pivot_root).
+ * src/linux/rootfs/console-mount.ts, binds the slave onto /dev/console after pivot_root).
  */
 export function setupConsole(consoleFd: number, o: ConsoleOptions = {}): void {
   const pty = openPty();

@@ -6,7 +6,8 @@
  * maximum lets 2^63 through; here the literal's digits are compared as a bigint.
  *
  * Patterns: `#` stands for an array index, `*` for a key of a map object.
- * test/spec/ctypes.test.ts checks this table against schemas/ (every integer
+ * test/spec/hostile-input.test.ts ("CTYPES covers every C-typed integer of the
+ * schema") checks this table against schemas/ (every integer
  * field of the Linux schema is here, with the same type).
  */
 

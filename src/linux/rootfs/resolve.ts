@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { RuntsError, SyscallError } from '../../common/errors.js';
 import { O, RESOLVE, close, mkdirat, openat, openat2, bindLibc, checked } from '../libc.js';
-import { cleanContainerPath } from './plan.js';
+import { cleanContainerPath } from './mount-options.js';
 
 const ENOENT = 2;
 const ENOTDIR = 20;

@@ -1,36 +1,15 @@
 /**
  * Real rootfs setup: a fixture applies a plan in fresh mount+pid namespaces
  * (unshare), pivots into a busybox rootfs and prints what the kernel shows.
+ * This file: config mounts (the default config, bind mounts, tmpfs, tmpcopyup, remount, cgroup mounts, idmapped binds).
  */
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseMountinfo, type MountInfo } from '../../src/linux/rootfs/mountinfo.js';
 import type { Mount, Spec } from '../../src/spec/types.js';
-import { canRun, defaultSpec, makeBundle, mountAt, plan, runScenario, section, type Bundle, type RunResult } from './harness.js';
-
-
-/** The parts of a tap test the helpers use. */
-interface TT { equal: typeof t.equal; comment: typeof t.comment; teardown: typeof t.teardown }
-
-function bundle(t: TT): Bundle {
-  const b = makeBundle();
-  t.teardown(b.cleanup);
-  return b;
-}
-
-function mi(r: RunResult, name = 'mi'): MountInfo[] {
-  return parseMountinfo(r.sections[name] ?? '');
-}
-
-function ok(t: TT, r: RunResult): void {
-  t.equal(r.error, null, 'setup succeeded');
-  t.equal(r.status, 0, 'script exit status');
-  if (r.error || r.status !== 0) t.comment(r.stdout + r.stderr);
-}
-
-const MI = section('mi', 'cat /proc/self/mountinfo');
+import { canRun, defaultSpec, mountAt, plan, runScenario, section } from './harness.js';
+import { MI, bundle, mi, ok } from './setup-helpers.js';
 
 function tests(): void {
   t.test('default config: mounts, read-only root, devices, /dev links, masked and readonly paths', async (t) => {
@@ -363,154 +342,6 @@ function tests(): void {
     t.notOk(fs.existsSync(path.join(b.rootfs, 'nope')), 'a remount creates nothing');
   });
 
-  t.test('/dev/console: an empty file during device setup, the pty slave bound onto it by fd', async (t) => {
-    const b = bundle(t);
-    const spec = defaultSpec();
-    spec.process!.terminal = true;
-    const r = runScenario(b, { plan: plan(spec, b), console: true, script: MI + section('console', 'stat -c "%F %t %a" /dev/console; ls -l /dev/console') });
-    ok(t, r);
-    const pty = /^PTY: \/dev\/pts\/(\d+)$/m.exec(r.stdout);
-    t.ok(pty, 'a pty was allocated');
-    t.match(r.sections.console, /^character special file 88 /m, 'char 136 (0x88): the pty slave');
-    t.match(r.sections.console, new RegExp(`136, +${pty?.[1]} `), `ls -l shows 136:${pty?.[1]}`);
-    const c = mountAt(mi(r), '/dev/console')!;
-    t.equal(c.fstype, 'devpts', 'a bind of the container\'s devpts');
-    // (the fixture's pty fds are close-on-exec: once the script runs, the pty is gone, hence "//deleted")
-    t.match(c.root, new RegExp(`^/${pty?.[1]}(//deleted)?$`), 'the root of the bind is the pty');
-
-    // without a terminal: no /dev/console
-    const spec2 = defaultSpec();
-    const r2 = runScenario(b, { plan: plan(spec2, b), script: section('console', 'ls /dev/console 2>&1; true') });
-    ok(t, r2);
-    t.match(r2.sections.console, /No such file/);
-  });
-
-  t.test('/dev/console in an image without a /dev tmpfs: a symlink there is replaced, never followed', async (t) => {
-    const b = bundle(t);
-    const victim = path.join(b.dir, 'victim');
-    fs.writeFileSync(victim, 'host file\n');
-    fs.mkdirSync(path.join(b.rootfs, 'dev/pts'), { recursive: true });
-    fs.rmSync(path.join(b.rootfs, 'dev/console'), { force: true });
-    fs.symlinkSync(`/../../../../../../..${victim}`, path.join(b.rootfs, 'dev/console'));
-    const spec = defaultSpec();
-    spec.process!.terminal = true;
-    spec.root!.readonly = false;
-    spec.mounts = spec.mounts!.filter((m) => m.destination !== '/dev' && m.destination !== '/dev/shm' && m.destination !== '/dev/mqueue');
-    const r = runScenario(b, { plan: plan(spec, b), console: true, script: MI + section('console', 'stat -c "%F %t" /dev/console') });
-    ok(t, r);
-    t.match(r.sections.console, /^character special file 88$/m);
-    t.equal(fs.readFileSync(victim, 'utf8'), 'host file\n', 'the host file is unchanged');
-    t.ok(fs.lstatSync(path.join(b.rootfs, 'dev/console')).isFile(), 'the symlink in the image became an empty file');
-    t.notOk(mi(r).some((e) => e.mountpoint === victim), 'nothing mounted on the host file');
-  });
-
-  t.test('no-pivot: MS_MOVE + chroot', async (t) => {
-    const b = bundle(t);
-    const spec = defaultSpec();
-    const r = runScenario(b, {
-      plan: plan(spec, b, { noPivot: true }),
-      script: MI + section('ls', 'ls /') + section('null', 'stat -c "%t:%T" /dev/null') + section('rootwrite', 'touch /x && echo WRITABLE || echo READONLY'),
-    });
-    ok(t, r);
-    t.match(r.sections.ls, /^bin$/m);
-    t.match(r.sections.null, /^1:3$/m);
-    t.match(r.sections.rootwrite, /READONLY/);
-    const m = mi(r);
-    // Under chroot the old root is still in the namespace (not visible from here); what we see are our mounts.
-    t.ok(m.some((e) => e.mountpoint === '/proc' && e.fstype === 'proc'));
-    t.ok(mountAt(m, '/proc/sys')!.options.includes('ro'));
-  });
-
-  t.test('rootfsPropagation: shared, private, unbindable on the container /', async (t) => {
-    for (const [prop, check] of [
-      ['shared', (o: string[]) => o.some((x) => x.startsWith('shared:'))],
-      ['private', (o: string[]) => o.length === 0],
-      ['unbindable', (o: string[]) => o.includes('unbindable')],
-    ] as const) {
-      const b = bundle(t);
-      const spec = defaultSpec();
-      spec.linux!.rootfsPropagation = prop;
-      for (const noPivot of [false, true]) {
-        const r = runScenario(b, { plan: plan(spec, b, { noPivot }), script: MI });
-        ok(t, r);
-        const root = mountAt(mi(r), '/');
-        t.ok(root && check(root.optional), `${prop}${noPivot ? ' (no pivot)' : ''}: ${root?.optional.join(' ')}`);
-      }
-    }
-  });
-
-  t.test('user namespace: host devices are bind-mounted, fresh proc/sysfs/devpts/mqueue', async (t) => {
-    const b = bundle(t);
-    const spec = defaultSpec();
-    // gid=5 is not mapped with --map-root-user
-    spec.mounts = spec.mounts!.map((m) => m.type === 'devpts' ? { ...m, options: m.options!.filter((o) => o !== 'gid=5') } : m);
-    const r = runScenario(b, {
-      plan: plan(spec, b, { userns: true }),
-      script: MI + section('stat', 'stat -c "%n %t:%T" /dev/null /dev/zero /dev/tty') + section('null', 'echo hi > /dev/null && echo NULL-OK') + section('id', 'id -u'),
-    }, ['--user', '--map-root-user', '--net', '--ipc']);
-    ok(t, r);
-    const m = mi(r);
-    for (const d of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) {
-      const e = mountAt(m, `/dev/${d}`);
-      t.ok(e, `/dev/${d} is a bind mount`);
-      t.equal(e?.root, `/${d}`, `... of the host /dev/${d}`);
-    }
-    t.match(r.sections.stat, /^\/dev\/null 1:3$/m);
-    t.match(r.sections.stat, /^\/dev\/tty 5:0$/m);
-    t.match(r.sections.null, /NULL-OK/);
-    t.ok(mountAt(m, '/')!.options.includes('ro'));
-    t.equal(mountAt(m, '/sys')!.fstype, 'sysfs');
-    t.equal(mountAt(m, '/proc/keys')!.root, '/null', 'masking binds the bound /dev/null');
-    t.equal(r.sections.id!.trim(), '0');
-  });
-
-  t.test('user namespace: flags locked on a host mount are kept, not an error (runc)', async (t) => {
-    const b = bundle(t);
-    const mp = path.join(b.dir, 'locked');
-    fs.mkdirSync(mp);
-    t.teardown(() => { spawnSync('umount', ['-l', mp], { stdio: 'ignore' }); });
-    const res = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,nosuid,noexec,size=16k', 'tmpfs', mp], { encoding: 'utf8' });
-    t.equal(res.status, 0, `host ro mount ${res.stderr}`);
-    const spec: Spec = {
-      ociVersion: '1.3.0', root: { path: 'rootfs' },
-      mounts: [
-        { destination: '/proc', type: 'proc', source: 'proc' },
-        { destination: '/locked', source: mp, options: ['rbind', 'rw', 'suid', 'exec', 'nodev', 'strictatime'] },
-      ],
-    };
-    const r = runScenario(b, { plan: plan(spec, b, { userns: true }), script: MI }, ['--user', '--map-root-user']);
-    ok(t, r);
-    const e = mountAt(mi(r), '/locked')!;
-    t.same(['ro', 'nosuid', 'noexec', 'nodev'].filter((o) => e.options.includes(o)), ['ro', 'nosuid', 'noexec', 'nodev'],
-      'locked ro/nosuid/noexec kept, nodev still added');
-  });
-
-  t.test('read-only /dev: devices first, then ro', async (t) => {
-    const b = bundle(t);
-    const spec = defaultSpec();
-    spec.mounts![1] = { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755', 'ro'] };
-    spec.mounts = spec.mounts!.slice(0, 2);
-    spec.linux = {};
-    const r = runScenario(b, { plan: plan(spec, b), script: MI + section('null', 'stat -c "%t:%T" /dev/null; touch /dev/x || echo DEV-RO') });
-    ok(t, r);
-    t.ok(mountAt(mi(r), '/dev')!.options.includes('ro'));
-    t.match(r.sections.null, /1:3\n.*DEV-RO/s);
-  });
-
-  t.test('/dev bound from the host: no devices or links are created (runc)', async (t) => {
-    const b = bundle(t);
-    const before = fs.lstatSync('/dev/ptmx');
-    const spec: Spec = {
-      ociVersion: '1.3.0', root: { path: 'rootfs' },
-      mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }, { destination: '/dev', source: '/dev', options: ['rbind'] }],
-    };
-    const r = runScenario(b, { plan: plan(spec, b), script: MI + section('ptmx', 'stat -c "%F %t:%T" /dev/ptmx') });
-    ok(t, r);
-    t.match(r.sections.ptmx, /character special file 5:2/, 'the host /dev/ptmx was not replaced by a symlink');
-    const after = fs.lstatSync('/dev/ptmx');
-    t.ok(after.isCharacterDevice() && after.ino === before.ino, 'host /dev/ptmx untouched');
-  });
-
   t.test('cgroup mounts', async (t) => {
     const b = bundle(t);
     const dirs: Record<string, string> = {};
@@ -602,65 +433,6 @@ function tests(): void {
     // Without a user namespace provider the plan cannot be honoured: a clear error.
     const r2 = runScenario(b, { plan: plan(spec, b), script: 'true' });
     t.match(r2.error, /^mount .*owned to \/mapped: idmapped mount: .*PrepareEnv.idmapUserns/);
-  });
-
-  t.test('error messages name the mount, the operation and the errno', async (t) => {
-    const b = bundle(t);
-    const cases: [Mount, RegExp][] = [
-      [{ destination: '/bad', type: 'tmpfs', source: 'tmpfs', options: ['size=abc'] },
-        /^mount tmpfs to \/bad: fsconfig size=abc: EINVAL \(invalid argument\)( \(kernel: tmpfs: Bad value for 'size'\))?$/],
-      [{ destination: '/bad', type: 'nosuchfs', source: 'x' }, /^mount x to \/bad: fsopen nosuchfs: ENODEV \(no such device\)$/],
-      [{ destination: '/bad', source: '/nonexistent-runts-src', options: ['bind'] },
-        /^mount \/nonexistent-runts-src to \/bad: open_tree \/nonexistent-runts-src: ENOENT \(no such file or directory\)$/],
-      [{ destination: '/etc/passwd', type: 'tmpfs', source: 'tmpfs' }, /^mount tmpfs to \/etc\/passwd: mount destination \/etc\/passwd is a regular file, not a directory$/],
-      [{ destination: '/proc', type: 'proc', source: 'proc', options: ['hidepid=banana'] }, /^mount proc to \/proc: fsconfig hidepid=banana: EINVAL/],
-    ];
-    for (const [m, re] of cases) {
-      const r = runScenario(b, { plan: plan({ ociVersion: '1.3.0', root: { path: 'rootfs' }, mounts: [m] }, b), script: 'true' });
-      t.equal(r.status, 3);
-      t.match(r.error, re, `${m.destination} ${m.type ?? 'bind'}`);
-    }
-    const r = runScenario(b, {
-      plan: plan({ ociVersion: '1.3.0', root: { path: 'rootfs' }, mounts: [{ destination: '/proc', type: 'proc', source: 'proc', options: ['hidepid=banana'] }] }, b),
-      script: 'true',
-    });
-    t.match(r.error, /kernel: .*hidepid/, 'the fs_context log is included');
-  });
-
-  t.test('existing device that does not match is an error (config-linux.md)', async (t) => {
-    const b = bundle(t);
-    fs.mkdirSync(path.join(b.rootfs, 'opt'), { recursive: true });
-    fs.writeFileSync(path.join(b.rootfs, 'opt/dev0'), 'not a device');
-    const r = runScenario(b, {
-      plan: plan({ ociVersion: '1.3.0', root: { path: 'rootfs' }, linux: { devices: [{ path: '/opt/dev0', type: 'c', major: 1, minor: 3 }] } }, b),
-      script: 'true',
-    });
-    t.match(r.error, /^create device \/opt\/dev0: \/opt\/dev0 already exists and is a regular file, not the requested device c 1:3$/);
-  });
-
-  t.test('a symlinked rootfs is refused (runc)', async (t) => {
-    const b = bundle(t);
-    fs.symlinkSync('rootfs', path.join(b.dir, 'link'));
-    const r = runScenario(b, { plan: plan({ ociVersion: '1.3.0', root: { path: 'link' } }, b), script: 'true' });
-    t.match(r.error, /invalid rootfs .*link: not an absolute path, or a symlink/);
-  });
-
-  t.test('fds: nothing leaks from the three phases', async (t) => {
-    const b = bundle(t);
-    const r = runScenario(b, { plan: plan(defaultSpec(), b), script: section('fds', 'ls /proc/self/fd | sort -n | tr "\\n" " "') });
-    ok(t, r);
-    // Allowed: stdio, the fd busybox ls opens for the directory it lists, and whatever the test
-    // process itself passes down without O_CLOEXEC (the environment may hand us such fds).
-    const inherited = fs.readdirSync('/proc/self/fdinfo').map(Number).filter((fd) => {
-      if (fd <= 2) return false;
-      try {
-        const flags = /^flags:\s+([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
-        return flags !== null && (parseInt(flags[1]!, 8) & 0o2000000) === 0;
-      } catch { return false; }
-    });
-    const allowed = new Set([0, 1, 2, 3, ...inherited]);
-    const seen = r.sections.fds!.trim().split(/\s+/).map(Number);
-    t.same(seen.filter((fd) => !allowed.has(fd)), [], `no leaked fds (saw ${seen.join(' ')})`);
   });
 }
 
