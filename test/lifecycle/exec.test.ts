@@ -8,6 +8,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
+import { have } from '../helpers/cli.js';
 import { readPtyUntil } from '../helpers/wait.js';
 import * as libc from '../../src/linux/libc.js';
 import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
@@ -229,7 +230,6 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
   });
 
   const online = fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
-  const have = (c: string) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
   const noAffinity = online === '0' ? 'needs at least 2 CPUs' : !have('taskset') ? 'needs taskset (util-linux)' : false;
   t.test('CPU affinity: a pinned caller does not pin the container; execCPUAffinity initial (nsboot) and final', { skip: noAffinity }, async (t) => {
     const aid = uniqueId('affinity');

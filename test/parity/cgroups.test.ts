@@ -43,7 +43,7 @@ if (why) {
       const b = makeBundle({ args: ['echo', 'ran'], mutate: (c) => { c.linux.cgroupsPath = cg; } });
       const id = d.id('frozen');
       const res = rt.run(['run', '-d', '--bundle', b, id], { timeoutMs: 30_000 });
-      const left = rt.state(id) !== undefined;
+      const left = rt.stateOrNull(id) !== null;
       fs.writeFileSync(`/sys/fs/cgroup/freezer${cg}/freezer.state`, 'THAWED');
       rt.run(['delete', '--force', id]);
       return { ...res, left };
