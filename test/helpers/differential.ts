@@ -3,17 +3,18 @@
  * runts, each with its own --root, so a test can compare what the container
  * sees and what the caller gets (exit code, output, key phrases of errors).
  *
- *   const d = new Differential();           // skip the file when !d.available()
- *   t.teardown(() => d.cleanup());
- *   const bundle = makeBundle({ args: [...] });
- *   const r = d.both(['run', '--bundle', bundle, d.id('x')]);
- *   t.equal(r.runts.code, r.runc.code);
+ *   differential((d) => {                   // the file is skipped where it cannot run
+ *     const bundle = makeBundle({ args: [...] });
+ *     const r = d.both(['run', '--bundle', bundle, d.id('x')]);
+ *     t.equal(r.runts.code, r.runc.code);
+ *   });
  *
  * `id()` gives one container id used by both runtimes (their roots differ).
  * Files that loop over the runtimes use `[d.runts, d.runc]`.
  * Commands run with their output in temp files (see run-files.ts): a
  * container may outlive the command that made it.
  */
+import t from 'tap';
 import { Cli, cannotRunContainers, RUNC, RUNTS, uniqueId } from './cli.js';
 import { tmpdir } from './rootfs.js';
 import type { RunFilesOpts } from './run-files.js';
@@ -77,4 +78,30 @@ export class Differential {
 /** Only the first line of an error text, for messages in assertions. */
 export function firstLine(s: string): string {
   return s.split('\n').find((l) => l.trim() !== '') ?? '';
+}
+
+export interface DifferentialOpts {
+  /** The tests are written for x86_64 (seccomp profiles, syscall numbers). */
+  x64?: boolean;
+  /** Another reason to skip the file on this host, or undefined. */
+  skip?: string;
+}
+
+/**
+ * The body of a differential test file: `tests` gets runc and runts with
+ * private roots, removed at the end; the file is skipped, with the reason,
+ * where they cannot run.
+ */
+export function differential(tests: (d: Differential) => void): void;
+export function differential(opts: DifferentialOpts, tests: (d: Differential) => void): void;
+export function differential(a: DifferentialOpts | ((d: Differential) => void), b?: (d: Differential) => void): void {
+  const [opts, tests] = typeof a === 'function' ? [{}, a] : [a, b!];
+  const why = Differential.cannotRun(opts) ?? opts.skip;
+  if (why) {
+    t.plan(0, why);
+    return;
+  }
+  const d = new Differential();
+  t.teardown(() => d.cleanup());
+  tests(d);
 }

@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Cli, RUNTS } from './cli.js';
+import t from 'tap';
+import { cannotRunContainers, Cli, RUNTS } from './cli.js';
 import { runtsConfig, type Cfg } from './config.js';
 import { sharedRootfs, tmpdir } from './rootfs.js';
 
@@ -40,4 +41,23 @@ export function makeBundle(opts: BundleOptions = {}): string {
   opts.mutate?.(cfg);
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg, null, 2));
   return dir;
+}
+
+/**
+ * The body of a kernel test file that runs containers: `tests` gets runts
+ * with a private root, removed at the end; the file is skipped, with the
+ * reason, where containers cannot run (not root, no static busybox, not built).
+ */
+export function withRunts(tests: (rt: Runts) => void): void;
+export function withRunts(opts: { x64?: boolean }, tests: (rt: Runts) => void): void;
+export function withRunts(a: { x64?: boolean } | ((rt: Runts) => void), b?: (rt: Runts) => void): void {
+  const [opts, tests] = typeof a === 'function' ? [{}, a] : [a, b!];
+  const why = cannotRunContainers() || (opts.x64 && process.arch !== 'x64' ? 'x86_64 only' : false);
+  if (why) {
+    t.plan(0, why);
+    return;
+  }
+  const rt = new Runts();
+  t.teardown(() => rt.cleanup());
+  tests(rt);
 }

@@ -11,14 +11,10 @@ import t from 'tap';
 import { have } from '../helpers/cli.js';
 import { readPtyUntil } from '../helpers/wait.js';
 import * as libc from '../../src/linux/libc.js';
-import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
-import { cleanEnv, makeBundle, RUNTS, Runts, uniqueId } from '../helpers/runts.js';
+import { tmpdir } from '../helpers/rootfs.js';
+import { cleanEnv, makeBundle, RUNTS, uniqueId, withRunts } from '../helpers/runts.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
+withRunts((rt) => {
   const id = uniqueId('exec');
   const bundle = makeBundle({ args: ['sleep', '1000'], mutate: (c) => {
     c.process.env.push('FROM_CONFIG=yes');
@@ -261,4 +257,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     }
     t.equal(rt.run(['delete', '--force', aid]).code, 0);
   });
-}
+});

@@ -10,16 +10,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { makeBusyboxRootfs, tmpdir } from '../helpers/rootfs.js';
-import { Differential, makeBundle, uniqueId } from '../helpers/differential.js';
+import { Differential, differential, makeBundle, uniqueId } from '../helpers/differential.js';
 
 const HOST_PHASES = ['prestart', 'createRuntime', 'createContainer', 'poststart', 'poststop'] as const;
 
-const why = Differential.cannotRun({ x64: true });
-if (why) {
-  t.plan(0, why);
-} else {
-  const d = new Differential();
-  t.teardown(() => d.cleanup());
+differential({ x64: true }, (d) => {
   const rts = [d.runts, d.runc];
   // runc refuses a rootfs path with a symlink in it: use the real path
   const rootfs = fs.realpathSync(makeBusyboxRootfs(tmpdir('parity-hooks-rootfs-')));
@@ -54,4 +49,4 @@ if (why) {
     for (const p of HOST_PHASES) t.equal(seen.runts![p], seen.runc![p], `${p}: runts ${seen.runts![p]}, runc ${seen.runc![p]}`);
     t.comment(`startContainer: runts ${seen.runts!.startContainer}, runc ${seen.runc!.startContainer}`);
   });
-}
+});

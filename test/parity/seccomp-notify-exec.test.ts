@@ -13,14 +13,9 @@ import t from 'tap';
 import { sharedRootfs, tmpdir } from '../helpers/rootfs.js';
 import { SYSCALLS_X86_64 as NR } from '../../src/linux/seccomp/syscall-table.generated.js';
 import { Agent } from './agent.js';
-import { type Cfg, Differential, makeBundle, type Runtime, uniqueId } from '../helpers/differential.js';
+import { type Cfg, Differential, differential, makeBundle, type Runtime, uniqueId } from '../helpers/differential.js';
 
-const why = Differential.cannotRun({ x64: true });
-if (why) {
-  t.plan(0, why);
-} else {
-  const d = new Differential();
-  t.teardown(() => d.cleanup());
+differential({ x64: true }, (d) => {
   const rts = [d.runts, d.runc];
   const rootfs = sharedRootfs();
   const PROBE = 'mkdir /tmp/notified; echo rc=$?; ls -d /tmp/notified 2>&1; ls /proc/self/fd | tr "\\n" " "; echo; grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status';
@@ -123,4 +118,4 @@ if (why) {
     t.match(ours.stderr, /seccomp agent at .*agent\.sock.*(ENOENT|ECONNREFUSED)/, `a clear error: ${ours.stderr.trim()}`);
     t.same(ours.after, ours.before, 'no process left in the container');
   });
-}
+});

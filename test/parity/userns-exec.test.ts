@@ -7,14 +7,9 @@
 import * as fs from 'node:fs';
 import t from 'tap';
 import { makeBusyboxRootfs, tmpdir } from '../helpers/rootfs.js';
-import { type Cfg, Differential, findProcesses, makeBundle, uniqueId } from '../helpers/differential.js';
+import { type Cfg, Differential, differential, findProcesses, makeBundle, uniqueId } from '../helpers/differential.js';
 
-const why = Differential.cannotRun({ x64: true });
-if (why) {
-  t.plan(0, why);
-} else {
-  const d = new Differential();
-  t.teardown(() => d.cleanup());
+differential({ x64: true }, (d) => {
   const rts = [d.runts, d.runc];
   const rootfs = fs.realpathSync(makeBusyboxRootfs(tmpdir('parity-userns-rootfs-')));
   const userns = (c: Cfg) => {
@@ -51,4 +46,4 @@ if (why) {
     t.match(theirs[0]!.out, /^\s+0\s+100000\s+65536$/m, 'in the container user namespace');
     t.match(theirs[1]!.out, /uid=1000 gid=1000/);
   });
-}
+});

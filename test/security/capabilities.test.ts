@@ -16,8 +16,7 @@ import * as path from 'node:path';
 import t from 'tap';
 import { CAPABILITIES, capabilityNumber } from '../../src/linux/capability-names.js';
 import { ownCapabilitySet } from '../../src/linux/capabilities.js';
-import { haveBusybox } from '../helpers/rootfs.js';
-import { makeBundle, Runts } from '../helpers/runts.js';
+import { makeBundle, withRunts } from '../helpers/runts.js';
 import { assertNothingLeft, runSh, type Cfg } from './helpers.js';
 
 /** The /proc/PID/status hex mask of a list of capability names. */
@@ -41,11 +40,7 @@ function parseStatus(text: string): Caps {
 const ROOT = path.resolve(__dirname, '../..');
 const LAST_CAP = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
+withRunts((rt) => {
   // grep is exec'd by the shell as its last command: the status is the container process's own.
   const capsOf = (mutate: (c: Cfg) => void) => {
     const r = runSh(rt, 'exec grep -E "^(Cap|NoNewPrivs|Seccomp:)" /proc/self/status', mutate);
@@ -197,4 +192,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
       assertNothingLeft(t, rt, r.id);
     }
   });
-}
+});
