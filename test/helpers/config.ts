@@ -6,9 +6,11 @@
  * - all: a read-only rootfs at a given path, no terminal, the given args;
  *   no cgroup mount, no device cgroup rule (linux.resources), no ambient
  *   capabilities (a test asks for what it checks).
- * - conformance (conformance/lib/runtime.ts, also the differential tests of
- *   test/parity): `runts spec` as is otherwise, hostname "conformance".
- * - runts (test/helpers/runts.ts, the kernel tests): no capabilities object
+ * - conformance (conformance/lib/runtime.ts: conformance/ and
+ *   test/security-regressions): `runts spec` as is otherwise, hostname
+ *   "conformance".
+ * - runts (test/helpers/runts.ts: the kernel tests and the differential tests
+ *   of test/parity): no capabilities object
  *   (runc: no capabilities at all), devpts without gid=5, no masked or
  *   read-only paths, hostname "runts-test".
  * - rootfs plan (test/rootfs/harness.ts): only the mounts, masked and

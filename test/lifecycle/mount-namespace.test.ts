@@ -17,10 +17,9 @@ import t, { type Test } from 'tap';
 import { hostMountsUnder, makeBusyboxRootfs, tmpdir } from '../helpers/rootfs.js';
 import { baseConfig, cleanEnv, findProcesses, RUNTS, uniqueId, withRunts } from '../helpers/runts.js';
 import { waitFor } from '../helpers/wait.js';
+import { RUNC } from '../helpers/cli.js';
 
 type Config = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
 
 function writeBundle(dir: string, rootfs: string, args: string[], mutate: (c: Config) => void): string {
   fs.mkdirSync(dir, { recursive: true });
