@@ -49,10 +49,14 @@ export interface RunOpts extends RunFilesOpts {
   global?: string[];
 }
 
+/**
+ * Temp names made here never contain a runtime's name: tests look for the
+ * runtime's own handles (fds, mounts) by its name and must not find ours.
+ */
 export class Cli {
   readonly root: string;
   constructor(readonly bin: string, root?: string, readonly name = path.basename(bin)) {
-    this.root = root ?? tmpdir(`${name}-root-`);
+    this.root = root ?? tmpdir('cli-root-');
   }
 
   /** The command line (file and arguments) of `args` under this runtime's root. */
@@ -88,7 +92,7 @@ export class Cli {
    * a seccomp agent does): `tick` is called every few ms until the command exits.
    */
   async runAsync(args: string[], tick: () => void, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const dir = tmpdir(`${this.name}-out-`);
+    const dir = tmpdir('cli-out-');
     const out = fs.openSync(path.join(dir, 'out'), 'w+');
     const err = fs.openSync(path.join(dir, 'err'), 'w+');
     try {
@@ -179,7 +183,7 @@ export class Cli {
    * start, wait for the exit, delete. Returns what each step said.
    */
   lifecycle(bundle: string, id: string, opts: RunOpts = {}): { create: Result; start?: Result; delete?: Result; stdout: string; stderr: string } {
-    const dir = tmpdir(`${this.name}-ctr-`);
+    const dir = tmpdir('cli-ctr-');
     const outFd = fs.openSync(path.join(dir, 'out'), 'w+');
     const errFd = fs.openSync(path.join(dir, 'err'), 'w+');
     let start: Result | undefined;
