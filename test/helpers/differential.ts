@@ -15,10 +15,8 @@
  * container may outlive the command that made it.
  */
 import t from 'tap';
-import { Cli, cannotRunContainers, RUNC, RUNTS, uniqueId } from './cli.js';
+import { Cli, cannotRunContainers, RUNC, RUNTS, uniqueId, type Result, type RunFilesOpts } from './cli.js';
 import { tmpdir } from './rootfs.js';
-import type { RunFilesOpts } from './run-files.js';
-import type { Result } from './cli.js';
 
 export { findProcesses, RUNC, shq, uniqueId, type Result } from './cli.js';
 export type { Cfg } from './config.js';
