@@ -4,19 +4,12 @@
  * requirement it breaks. A rejected create must leave nothing behind.
  */
 import * as fs from 'node:fs';
-import { check, onTeardown, skipFile } from './lib/check.js';
-import { cannotRun, findCgroups, makeBundle, Runtime, uniqueId } from './lib/runtime.js';
+import { check, withRuntime } from './lib/check.js';
+import { findCgroups, makeBundle, uniqueId } from './lib/runtime.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const why = cannotRun();
-if (why) skipFile(why);
-else tests();
-
-function tests(): void {
-  const rt = new Runtime();
-  onTeardown(() => rt.cleanup());
-
+withRuntime((rt) => {
   /** create must fail for this config, and nothing may be left behind. */
   function rejects(name: string, ids: string[], mutate: (c: Json) => void, opts: { todo?: string } = {}): void {
     check(name, ids, async (t) => {
@@ -223,4 +216,4 @@ function tests(): void {
   rejects('intelRdt schemata line with a newline', ['config-linux.md#intelrdt/6'], (c) => { c.linux.intelRdt = { closID: 'x', schemata: ['L3:0=ff\nL3:1=ff'] }; });
   rejects('intelRdt without a resctrl filesystem', ['config-linux.md#intelrdt/2'], (c) => { c.linux.intelRdt = { closID: 'conformance' }; });
   rejects('netDevices for an interface that does not exist', ['config-linux.md#network-devices/2'], (c) => { c.linux.netDevices = { 'conf-nosuch0': {} }; });
-}
+});

@@ -9,8 +9,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { check, onTeardown, skipFile, type TestT } from './lib/check.js';
-import { cannotRun, findCgroups, findProcesses, hostMountsUnder, makeBundle, processGone, Runtime, tmpdir, uniqueId, waitFor } from './lib/runtime.js';
+import { check, type TestT, withRuntime } from './lib/check.js';
+import { findCgroups, findProcesses, hostMountsUnder, makeBundle, processGone, tmpdir, uniqueId, waitFor } from './lib/runtime.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -43,13 +43,7 @@ echo "$phase $which mnt=$(readlink /proc/self/ns/mnt) hookvar=$HOOKVAR leak=\${C
 exit \${HOOK_EXIT:-0}
 `;
 
-const why = cannotRun();
-if (why) skipFile(why);
-else tests();
-
-function tests(): void {
-  const rt = new Runtime();
-  onTeardown(() => rt.cleanup());
+withRuntime((rt) => {
   const hostMnt = fs.readlinkSync('/proc/self/ns/mnt');
 
   function hookBundle(log: string, mutate?: (c: Json, rootfs: string) => void) {
@@ -281,4 +275,4 @@ function tests(): void {
     t.ok(Date.now() - t0 < 15_000, `create gave up after the timeout (${Date.now() - t0} ms)`);
     t.not(rt.run(['state', id]).code, 0, 'no container is left');
   });
-}
+});

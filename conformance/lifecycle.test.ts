@@ -7,19 +7,14 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { validateState } from '../src/spec/validate.js';
-import { check, onTeardown, skipFile } from './lib/check.js';
+import { check, onTeardown, withRuntime } from './lib/check.js';
 import {
-  cannotRun, findCgroups, findProcesses, hostMountsUnder, makeBundle, processGone, removeCgroups, rewriteConfig, Runtime, tmpdir, uniqueId, waitFor,
+  findCgroups, findProcesses, hostMountsUnder, makeBundle, processGone, removeCgroups, rewriteConfig, sleepMs, tmpdir, uniqueId, waitFor,
 } from './lib/runtime.js';
 
-const why = cannotRun();
-if (why) skipFile(why);
-else tests();
-
-function tests(): void {
-  const rt = new Runtime();
+withRuntime((rt) => {
   const out = tmpdir('conf-life-out-');
-  onTeardown(() => { rt.cleanup(); fs.rmSync(out, { recursive: true, force: true }); });
+  onTeardown(() => fs.rmSync(out, { recursive: true, force: true }));
 
   /** A bundle whose process appends `word` to <out>/<file> (bound at /out). */
   const marking = (file: string, script: string, mutate?: (c: Record<string, any>) => void) => makeBundle({ // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -211,7 +206,7 @@ function tests(): void {
     t.equal(rt.run(['start', id3]).code, 0);
     const pid = Number(rt.state(id3).pid);
     t.equal(rt.run(['kill', id3, 'TERM']).code, 0);
-    sleepSync(300);
+    sleepMs(300);
     t.equal(rt.state(id3).status, 'running', 'TERM can be ignored (POSIX semantics)');
     t.equal(rt.run(['kill', id3, 'KILL']).code, 0);
     t.ok(waitFor(() => processGone(pid)), 'KILL cannot be ignored');
@@ -350,8 +345,4 @@ function tests(): void {
     t.equal(rt.run(['delete', '--force', id]).code, 0);
     t.not(rt.run(['state', id]).code, 0, 'gone after delete');
   });
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
+});

@@ -8,23 +8,18 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as libc from '../src/linux/libc.js';
-import { check, onTeardown, skipFile } from './lib/check.js';
+import { check, onTeardown, withRuntime } from './lib/check.js';
 import {
   compareDefaultDevices, compareDevices, compareDevSymlinks, compareMaskedPaths, compareNamespaces, compareReadonlyPaths, hostContext,
 } from './lib/compare.js';
 import { runChecker } from './lib/harness.js';
-import { cannotRun, findCgroups, makeBundle, removeCgroups, Runtime, tmpdir, uniqueId, waitFor } from './lib/runtime.js';
+import { findCgroups, makeBundle, removeCgroups, tmpdir, uniqueId, waitFor } from './lib/runtime.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const why = cannotRun();
-if (why) skipFile(why);
-else tests();
-
-function tests(): void {
-  const rt = new Runtime();
+withRuntime((rt) => {
   const dir = tmpdir('conf-linux-');
-  onTeardown(() => { rt.cleanup(); fs.rmSync(dir, { recursive: true, force: true }); });
+  onTeardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const ctx = hostContext();
 
   check('namespaces: a new one for each listed type without path, the runtime\'s for the others', [
@@ -459,4 +454,4 @@ function tests(): void {
     t.match(offs, /boottime\s+172800\s+0/, 'boottime offset');
   });
 
-}
+});

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCgroupMounts } from '../../src/cgroups/detect.js';
 import { hostMountsUnder, makeBusyboxRootfs } from '../../test/helpers/rootfs.js';
+import { have } from '../../test/helpers/cli.js';
 import { processGone, RUNTS, tmpdir, waitFor } from '../lib/runtime.js';
 
 export interface Exec { code: number | null; stdout: string; stderr: string }
@@ -20,9 +21,7 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-export function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
+export { have };
 
 /**
  * Why the engine commands cannot be used here, or false. Missing packages are

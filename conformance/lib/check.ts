@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import type { BuiltPlugins } from '@tapjs/test';
-import { cleanupBundles, RUNTIME_NAME } from './runtime.js';
+import { cannotRun, cleanupBundles, Runtime, RUNTIME_NAME } from './runtime.js';
 
 export type TestT = Test & BuiltPlugins;
 
@@ -128,4 +128,17 @@ export function onTeardown(fn: () => void): void {
 /** Skip the whole file with a reason (no results are written). */
 export function skipFile(reason: string): void {
   t.plan(0, reason);
+}
+
+/**
+ * The body of a conformance file: `tests` gets the runtime under test with a
+ * private root, removed at the end; the file is skipped, with the reason,
+ * where containers cannot run.
+ */
+export function withRuntime(tests: (rt: Runtime) => void): void {
+  const why = cannotRun();
+  if (why) return skipFile(why);
+  const rt = new Runtime();
+  onTeardown(() => rt.cleanup());
+  tests(rt);
 }

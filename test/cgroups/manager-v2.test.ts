@@ -8,7 +8,7 @@
 import t from 'tap';
 import { execFile, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
-import { cgroupManager, cgroupManagerFromRecord, controllersToEnable, type CgroupManager } from '../../src/cgroups/manager.js';
+import { cgroupManager, cgroupManagerFromRecord, type CgroupManager } from '../../src/cgroups/manager.js';
 import { detectCgroups, type HostCgroups } from '../../src/cgroups/detect.js';
 import { DEFAULT_ALLOWED_DEVICES } from '../../src/cgroups/devices.js';
 import { queryDevicePrograms } from '../../src/cgroups/bpf.js';
@@ -173,12 +173,6 @@ t.test('a pure cgroup v2 host, seen from a mount + cgroup namespace', { skip }, 
   t.same(readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name), [], 'nothing left in the real hierarchy');
   await sleep(20);
   rmdirSync(root);
-});
-
-t.test('controllersToEnable', async (t) => {
-  t.same(controllersToEnable('cpuset cpu io memory pids\n', 'cpu memory\n'), ['cpuset', 'io', 'pids']);
-  t.same(controllersToEnable('', ''), []);
-  t.same(controllersToEnable('cpu', 'cpu'), []);
 });
 
 t.test('no cgroup left behind by this file', async (t) => {

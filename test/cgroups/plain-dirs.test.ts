@@ -7,9 +7,9 @@
  */
 import * as fs from 'node:fs';
 import t from 'tap';
+import { cannotRunContainers } from '../helpers/cli.js';
 import { detectCgroups } from '../../src/cgroups/detect.js';
 import { cgroupDirs, plainCgroupDirs } from '../../conformance/engines/lib.js';
-import { haveBusybox } from '../helpers/rootfs.js';
 import { makeBundle, Runts, uniqueId } from '../helpers/runts.js';
 
 const host = (() => { try { return detectCgroups(); } catch { return undefined; } })();
@@ -21,8 +21,9 @@ const tmpfsRoot = (() => {
 // a controller this host has not mounted, whose name we can take for a plain directory
 const FAKE = ['hugetlb', 'net_prio', 'perf_event', 'net_cls', 'rdma', 'misc'].find((c) => host && !host.v1.some((h) => h.controllers.includes(c)) && !fs.existsSync(`/sys/fs/cgroup/${c}`));
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
+const why = cannotRunContainers();
+if (why) {
+  t.plan(0, why);
 } else if (!host || host.mode === 'v2' || !tmpfsRoot) {
   t.plan(0, 'needs a cgroup v1/hybrid host with a tmpfs at /sys/fs/cgroup');
 } else if (!FAKE) {

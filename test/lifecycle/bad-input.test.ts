@@ -6,15 +6,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t, { type Test } from 'tap';
-import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
-import { findCgroups, findProcesses, makeBundle, Runts, uniqueId } from '../helpers/runts.js';
+import { tmpdir } from '../helpers/rootfs.js';
+import { findCgroups, findProcesses, makeBundle, uniqueId, withRunts } from '../helpers/runts.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
-
+withRunts((rt) => {
   function assertNothingLeft(t: Test, id: string): void {
     t.equal(fs.existsSync(path.join(rt.root, id)), false, 'no state dir');
     t.same(fs.readdirSync(rt.root).filter((n) => n.includes(id.slice(0, 20))), [], 'no temporary dir');
@@ -133,4 +128,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.ok(!Number.isNaN(Date.parse(entry.time)));
     fs.rmSync(dir, { recursive: true, force: true });
   });
-}
+});

@@ -8,8 +8,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
+import { cannotRunContainers } from '../helpers/cli.js';
 import { sleepMs, waitFor } from '../helpers/wait.js';
-import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
+import { tmpdir } from '../helpers/rootfs.js';
 import { cleanEnv, findCgroups, makeBundle, RUNTS, Runts, uniqueId, type Result } from '../helpers/runts.js';
 
 
@@ -25,8 +26,9 @@ function alive(pid: number): boolean {
   }
 }
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
+const why = cannotRunContainers();
+if (why) {
+  t.plan(0, why);
 } else if (!fs.existsSync('/sys/fs/cgroup/freezer') && !fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) {
   t.plan(0, 'no cgroup freezer on this host');
 } else {

@@ -8,15 +8,10 @@ import * as path from 'node:path';
 import t from 'tap';
 import { readPtyUntil } from '../helpers/wait.js';
 import * as libc from '../../src/linux/libc.js';
-import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
-import { makeBundle, Runts, uniqueId } from '../helpers/runts.js';
+import { tmpdir } from '../helpers/rootfs.js';
+import { makeBundle, uniqueId, withRunts } from '../helpers/runts.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
-
+withRunts((rt) => {
   t.test('the pty master is delivered over the console socket', async (t) => {
     const dir = tmpdir();
     const sockPath = path.join(dir, 'console.sock');
@@ -52,4 +47,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.equal(rt.run(['delete', '-f', id]).code, 0);
     fs.rmSync(dir, { recursive: true, force: true });
   });
-}
+});

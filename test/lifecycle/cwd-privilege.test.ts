@@ -7,15 +7,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
+import { cannotRunContainers, RUNC } from '../helpers/cli.js';
+import { tmpdir } from '../helpers/rootfs.js';
 import { makeBundle, RUNTS, uniqueId } from '../helpers/runts.js';
 import { runWithFiles } from '../helpers/run-files.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and a static busybox');
+const why = cannotRunContainers();
+if (why) {
+  t.plan(0, why);
   process.exit(0);
 }
-const runc = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
+const runc = RUNC;
 const runtimes: [string, string][] = [['runts', RUNTS], ...(runc ? [['runc', runc] as [string, string]] : [])];
 
 const host = tmpdir('runts-cwd-');

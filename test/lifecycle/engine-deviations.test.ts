@@ -8,17 +8,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { check, onTeardown, skipFile } from '../../conformance/lib/check.js';
-import { cannotRun, cleanEnv, makeBundle, Runtime, tmpdir, uniqueId } from '../../conformance/lib/runtime.js';
+import { check, withRuntime } from '../../conformance/lib/check.js';
+import { cleanEnv, makeBundle, tmpdir, uniqueId } from '../../conformance/lib/runtime.js';
 
 const RUNC = '/usr/sbin/runc';
-const why = cannotRun();
-if (why) skipFile(why);
-else tests();
-
-function tests(): void {
-  const rt = new Runtime();
-  onTeardown(() => rt.cleanup());
+withRuntime((rt) => {
   const bundle = () => makeBundle({
     args: ['sh', '-c', 'stat -c "%a %F %t:%T" /dev/engnull /dev/engblk'],
     mutate: (c) => {
@@ -62,4 +56,4 @@ function tests(): void {
     t.not(r.code, 0);
     t.match(r.stderr, 'config.json /linux/devices/0/fileMode: must be <= 511, got 10678');
   });
-}
+});

@@ -6,16 +6,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { check, onTeardown, skipFile } from '../../conformance/lib/check.js';
-import { cannotRun, makeBundle, Runtime, tmpdir, uniqueId } from '../../conformance/lib/runtime.js';
+import { check, onTeardown, withRuntime } from '../../conformance/lib/check.js';
+import { makeBundle, tmpdir, uniqueId } from '../../conformance/lib/runtime.js';
 
-const why = cannotRun();
-if (why) skipFile(why);
-else tests();
-
-function tests(): void {
-  const rt = new Runtime();
-  onTeardown(() => rt.cleanup());
+withRuntime((rt) => {
   const scratch = tmpdir('execproc-');
   onTeardown(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
@@ -49,4 +43,4 @@ function tests(): void {
     t.ok(fs.existsSync(path.join(out, 'ok')), 'control: it ran');
     t.equal(rt.run(['delete', '--force', id]).code, 0);
   });
-}
+});

@@ -8,16 +8,13 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
+import { have } from '../helpers/cli.js';
 import { readPtyUntil } from '../helpers/wait.js';
 import * as libc from '../../src/linux/libc.js';
-import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
-import { cleanEnv, makeBundle, RUNTS, Runts, uniqueId } from '../helpers/runts.js';
+import { tmpdir } from '../helpers/rootfs.js';
+import { cleanEnv, makeBundle, RUNTS, uniqueId, withRunts } from '../helpers/runts.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
+withRunts((rt) => {
   const id = uniqueId('exec');
   const bundle = makeBundle({ args: ['sleep', '1000'], mutate: (c) => {
     c.process.env.push('FROM_CONFIG=yes');
@@ -229,7 +226,6 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
   });
 
   const online = fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
-  const have = (c: string) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
   const noAffinity = online === '0' ? 'needs at least 2 CPUs' : !have('taskset') ? 'needs taskset (util-linux)' : false;
   t.test('CPU affinity: a pinned caller does not pin the container; execCPUAffinity initial (nsboot) and final', { skip: noAffinity }, async (t) => {
     const aid = uniqueId('affinity');
@@ -261,4 +257,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     }
     t.equal(rt.run(['delete', '--force', aid]).code, 0);
   });
-}
+});

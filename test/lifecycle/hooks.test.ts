@@ -4,14 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
-import { findCgroups, findProcesses, makeBundle, Runts, uniqueId } from '../helpers/runts.js';
+import { tmpdir } from '../helpers/rootfs.js';
+import { findCgroups, findProcesses, makeBundle, uniqueId, withRunts } from '../helpers/runts.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
+withRunts((rt) => {
   const dir = tmpdir('runts-hooks-');
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const log = path.join(dir, 'hooks.log');
@@ -134,4 +130,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.match(fs.readFileSync(log, 'utf8'), /^second-poststop /m, 'the hook after the failing one ran');
     t.equal(fs.existsSync(path.join(rt.root, id)), false);
   });
-}
+});

@@ -6,16 +6,11 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import t from 'tap';
-import { haveBusybox } from '../helpers/rootfs.js';
-import { cleanEnv, findCgroups, findProcesses, makeBundle, RUNTS, Runts, uniqueId } from '../helpers/runts.js';
+import { cleanEnv, findCgroups, findProcesses, makeBundle, RUNTS, uniqueId, withRunts } from '../helpers/runts.js';
 import { waitFor } from '../helpers/wait.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
+withRunts((rt) => {
   t.setTimeout(120_000);
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
   t.test('delete --force of a container whose create hangs', async (t) => {
     const id = uniqueId('hung');
     const marker = `${process.pid}.4242`;
@@ -39,4 +34,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.same(findCgroups(id), [], 'no cgroup left');
     t.not(rt.run(['state', id]).code, 0, 'the container does not exist');
   });
-}
+});

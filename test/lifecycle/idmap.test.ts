@@ -9,14 +9,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
-import { findProcesses, makeBundle, Runts, uniqueId } from '../helpers/runts.js';
+import { tmpdir } from '../helpers/rootfs.js';
+import { findProcesses, makeBundle, uniqueId, withRunts } from '../helpers/runts.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
+withRunts((rt) => {
   const vol = tmpdir('runts-idmap-');
   t.teardown(() => fs.rmSync(vol, { recursive: true, force: true }));
   fs.writeFileSync(path.join(vol, 'root-file'), 'x');
@@ -103,4 +99,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.match(r.stdout, /^4$/m, 'no mount-tree fd leaks into the container (ls sees 0-2 and its own)');
     t.same(nsbootHolders(), [], 'no holder left');
   });
-}
+});

@@ -6,15 +6,9 @@
  * namespace, so the hook's $PPID is the init's host pid).
  */
 import t from 'tap';
-import { haveBusybox } from '../helpers/rootfs.js';
-import { findCgroups, makeBundle, Runts, uniqueId } from '../helpers/runts.js';
+import { findCgroups, makeBundle, uniqueId, withRunts } from '../helpers/runts.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
-
+withRunts((rt) => {
   const createWithHook = (script: string) => {
     const id = uniqueId('death');
     const b = makeBundle({ args: ['true'], mutate: (c) => {
@@ -57,4 +51,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.match(r.stderr, /container-stderr/, 'the container writes to the caller\'s stderr');
     t.notMatch(r.stderr, /pipe:/, 'its fd 2 is not the runtime\'s pipe');
   });
-}
+});

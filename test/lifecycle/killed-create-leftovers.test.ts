@@ -18,16 +18,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { tempPrefix } from '../../src/state/store.js';
-import { haveBusybox } from '../helpers/rootfs.js';
-import { makeBundle, Runts, uniqueId } from '../helpers/runts.js';
+import { makeBundle, uniqueId, withRunts } from '../helpers/runts.js';
 import { waitFor } from '../helpers/wait.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
-
+withRunts((rt) => {
   /** The temp dir of a create of `id` killed before its rename. */
   function killedCreateDir(id: string, suffix = 'AbC123'): string {
     const dir = path.join(rt.root, `${tempPrefix(id)}${suffix}`);
@@ -97,4 +91,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.equal(rt.run(['delete', '--force', id]).code, 0, 'once its holder is gone, delete --force removes it');
     t.notOk(fs.existsSync(dir));
   });
-}
+});

@@ -7,16 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { sleepMs, waitFor } from '../helpers/wait.js';
-import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
-import { cleanEnv, findCgroups, makeBundle, RUNTS, Runts, uniqueId } from '../helpers/runts.js';
+import { tmpdir } from '../helpers/rootfs.js';
+import { cleanEnv, findCgroups, makeBundle, RUNTS, uniqueId, withRunts } from '../helpers/runts.js';
 
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
-
+withRunts((rt) => {
   t.test('create → created, start → running, exit → stopped, delete → gone', async (t) => {
     const id = uniqueId('life');
     const out = tmpdir();
@@ -149,4 +144,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.match(r.stdout, /^0 1 2 3 4 ?$/m, 'stdio, the preserved fd and the one ls opens');
     fs.rmSync(dir, { recursive: true, force: true });
   });
-}
+});

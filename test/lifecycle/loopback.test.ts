@@ -7,16 +7,18 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import t from 'tap';
-import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
+import { cannotRunContainers, RUNC } from '../helpers/cli.js';
+import { tmpdir } from '../helpers/rootfs.js';
 import { makeBundle, Runts, uniqueId } from '../helpers/runts.js';
 import { runWithFiles } from '../helpers/run-files.js';
 
-const runc = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
+const runc = RUNC;
 // flags of lo (IFF_UP = 0x1), then what a connect to a closed loopback port says
 const PROBE = 'cat /sys/class/net/lo/flags; nc 127.0.0.1 9 </dev/null 2>&1; true';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
+const why = cannotRunContainers();
+if (why) {
+  t.plan(0, why);
 } else {
   const rt = new Runts();
   const runcRoot = tmpdir('runts-loopback-runc-');

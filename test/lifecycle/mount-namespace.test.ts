@@ -14,13 +14,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t, { type Test } from 'tap';
-import { haveBusybox, hostMountsUnder, makeBusyboxRootfs, tmpdir } from '../helpers/rootfs.js';
-import { baseConfig, cleanEnv, findProcesses, RUNTS, Runts, uniqueId } from '../helpers/runts.js';
+import { hostMountsUnder, makeBusyboxRootfs, tmpdir } from '../helpers/rootfs.js';
+import { baseConfig, cleanEnv, findProcesses, RUNTS, uniqueId, withRunts } from '../helpers/runts.js';
 import { waitFor } from '../helpers/wait.js';
+import { RUNC } from '../helpers/cli.js';
 
 type Config = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
 
 function writeBundle(dir: string, rootfs: string, args: string[], mutate: (c: Config) => void): string {
   fs.mkdirSync(dir, { recursive: true });
@@ -60,12 +59,8 @@ function rootPropagation(): string {
   return f.slice(6, f.indexOf('-')).join(' ');
 }
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
+withRunts((rt) => {
   t.setTimeout(240_000);
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
 
   t.test('user namespace: a bundle inside a 0700 directory the mapped root cannot traverse', async (t) => {
     const hidden = tmpdir('runts-0700-');
@@ -209,4 +204,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.match(np.stderr, /no-pivot without a private MNT namespace/);
     t.same(hostMountsUnder(rootfs), [], 'nothing was mounted');
   });
-}
+});

@@ -4,15 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { haveBusybox } from '../helpers/rootfs.js';
-import { findCgroups, makeBundle, Runts, uniqueId } from '../helpers/runts.js';
+import { findCgroups, makeBundle, uniqueId, withRunts } from '../helpers/runts.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
-
+withRunts((rt) => {
   const sh = (script: string, mutate?: (c: Record<string, any>) => void) => { // eslint-disable-line @typescript-eslint/no-explicit-any
     const id = uniqueId('run');
     const bundle = makeBundle({ args: ['sh', '-c', script], mutate });
@@ -147,4 +141,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.equal(rt.run(['delete', '--force', id]).code, 0);
     t.equal(fs.existsSync(`/proc/${st.pid}/stat`) && !fs.readFileSync(`/proc/${st.pid}/stat`, 'utf8').includes(') Z'), false, 'process is gone');
   });
-}
+});

@@ -8,10 +8,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { haveBusybox, makeBusyboxRootfs, tmpdir } from '../helpers/rootfs.js';
+import { makeBusyboxRootfs, tmpdir } from '../helpers/rootfs.js';
 import { cleanEnv, RUNTS, uniqueId } from '../helpers/runts.js';
+import { cannotRunContainers, RUNC } from '../helpers/cli.js';
 
-const runc = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
+const runc = RUNC;
 
 // What the container reports: stable facts only (no mount ids, no inode numbers).
 const PROBE = [
@@ -54,8 +55,9 @@ function sections(out: string): Map<string, string[]> {
   return m;
 }
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
+const why = cannotRunContainers();
+if (why) {
+  t.plan(0, why);
 } else if (!runc) {
   t.plan(0, 'runc is not installed (apt-get install runc): nothing to compare with');
 } else {

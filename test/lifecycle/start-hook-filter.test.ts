@@ -8,14 +8,16 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
+import { tmpdir } from '../helpers/rootfs.js';
 import { cleanEnv, makeBundle, RUNTS, uniqueId } from '../helpers/runts.js';
+import { cannotRunContainers, RUNC } from '../helpers/cli.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and a static busybox');
+const why = cannotRunContainers();
+if (why) {
+  t.plan(0, why);
   process.exit(0);
 }
-const runc = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
+const runc = RUNC;
 
 const HOOK = [
   'exec >/w/hook.out 2>&1',

@@ -5,14 +5,9 @@
  */
 import * as fs from 'node:fs';
 import t from 'tap';
-import { Differential, firstLine, makeBundle, type Result, type Runtime } from '../helpers/differential.js';
+import { differential, firstLine, makeBundle, type Result, type Runtime } from '../helpers/differential.js';
 
-const why = Differential.cannotRun();
-if (why) {
-  t.plan(0, why);
-} else {
-  const d = new Differential();
-  t.teardown(() => d.cleanup());
+differential((d) => {
   const sleeper = makeBundle({ args: ['sleep', '600'] });
 
   const codes = (r: { runc: Result; runts: Result }) => [r.runc.code, r.runts.code];
@@ -95,4 +90,4 @@ if (why) {
     t.match(r.runc.stderr, /invalid configuration/);
     t.match(r.runts.stderr, /invalid configuration/, 'with runc\'s phrase');
   });
-}
+});

@@ -6,15 +6,9 @@
  * both runtimes. The same bundle under runc 1.1 and runts.
  */
 import t from 'tap';
-import { Differential, makeBundle, type Runtime } from '../helpers/differential.js';
+import { differential, makeBundle, type Runtime } from '../helpers/differential.js';
 
-const why = Differential.cannotRun();
-if (why) {
-  t.plan(0, why);
-} else {
-  const d = new Differential();
-  t.teardown(() => d.cleanup());
-
+differential((d) => {
   const kmsg = { path: '/dev/kmsg', type: 'c', major: 1, minor: 11, fileMode: 0o600, uid: 0, gid: 0 };
   const write = 'echo "<7>runts parity test: devices cgroup" > /dev/kmsg && echo WROTE || echo REFUSED';
   const bundleWith = (rules: object[]) => makeBundle({
@@ -53,4 +47,4 @@ if (why) {
     t.same(r.runts.init, r.runc.init, `runts: ${r.runts.initErr}`);
     t.equal(r.runts.exec, r.runc.exec);
   });
-}
+});

@@ -11,14 +11,9 @@ import t from 'tap';
 import * as libc from '../../src/linux/libc.js';
 import { tmpdir } from '../helpers/rootfs.js';
 import { readPtyUntil } from '../helpers/wait.js';
-import { Differential, makeBundle, type Runtime } from '../helpers/differential.js';
+import { differential, makeBundle, type Runtime } from '../helpers/differential.js';
 
-const why = Differential.cannotRun();
-if (why) {
-  t.plan(0, why);
-} else {
-  const d = new Differential();
-  t.teardown(() => d.cleanup());
+differential((d) => {
   const owner = 'stat -c "tty-owner %u %g" $(tty); id -u';
   // runc clears ONLCR racing with the process (test/parity/terminal.test.ts): line ends are not compared here
   const lines = (s: string) => s.replace(/\r+\n/g, '\n');
@@ -91,4 +86,4 @@ if (why) {
     t.same(r.runts, r.runc, 'runts as runc');
     fs.rmSync(dir, { recursive: true, force: true });
   });
-}
+});

@@ -7,14 +7,9 @@
  */
 import t from 'tap';
 const tap = t;
-import { Differential, makeBundle, type Result, type Runtime } from '../helpers/differential.js';
+import { differential, makeBundle, type Result, type Runtime } from '../helpers/differential.js';
 
-const why = Differential.cannotRun();
-if (why) {
-  t.plan(0, why);
-} else {
-  const d = new Differential();
-  t.teardown(() => d.cleanup());
+differential((d) => {
   const ROUNDS = 5;
 
   const echo = makeBundle({ args: ['/bin/echo', 'Hello', 'World'], mutate: (c) => { c.process.terminal = true; } });
@@ -78,4 +73,4 @@ if (why) {
     t.match(r.runc, { code: 7, stdout: /^bye\r\r?\n$/ }, `runc: ${JSON.stringify(r.runc)}`);
     t.same([r.runts.code, r.runts.stdout], [7, 'bye\r\n'], `runts: ${JSON.stringify(r.runts)}`);
   });
-}
+});

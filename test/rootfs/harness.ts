@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { rootfsPlanSpec } from '../helpers/config.js';
 import { makeBusyboxRootfs, tmpdir } from '../helpers/rootfs.js';
 import { planRootfs, type RootfsOptions, type RootfsPlan } from '../../src/linux/rootfs/plan.js';
 import { parseMountinfo, type MountInfo } from '../../src/linux/rootfs/mountinfo.js';
@@ -36,26 +37,9 @@ export function makeBundle(): Bundle {
   }
 }
 
-/** runc spec's default mounts, masked and readonly paths. */
+/** runc spec's default mounts, masked and readonly paths (test/helpers/config.ts). */
 export function defaultSpec(): Spec {
-  return {
-    ociVersion: '1.3.0',
-    root: { path: 'rootfs', readonly: true },
-    process: { cwd: '/', user: { uid: 0, gid: 0 }, args: ['sh'] },
-    mounts: [
-      { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    ],
-    linux: {
-      maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-        '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
-      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
-    },
-  };
+  return rootfsPlanSpec();
 }
 
 /** The fixture runs in a new mount namespace: a spec without linux.namespaces is planned as if it had one. */

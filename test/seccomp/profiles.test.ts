@@ -12,11 +12,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
+import { tmpdir } from '../helpers/rootfs.js';
 import { cleanEnv, makeBundle, Runts, uniqueId } from '../helpers/runts.js';
+import { cannotRunContainers, RUNC } from '../helpers/cli.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and a static busybox');
+const why = cannotRunContainers();
+if (why) {
+  t.plan(0, why);
   process.exit(0);
 }
 
@@ -28,7 +30,7 @@ const profiles: [string, string][] = [
   ['containerd 1.6 default (ctr run --seccomp)', path.join(fixtures, 'containerd-1.6-default.json')],
   ['runtime-tools generator default', path.join(fixtures, 'runtime-tools-generator.json')],
 ];
-const runc = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
+const runc = RUNC;
 const rt = new Runts();
 t.teardown(() => rt.cleanup());
 

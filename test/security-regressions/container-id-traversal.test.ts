@@ -11,7 +11,7 @@
  *
  * A NUL byte cannot be passed in argv at all (execve takes C strings), so an
  * id with NUL never reaches the runtime through the CLI; the id validator's
- * unit tests cover it (test/spec/container-id.test.ts).
+ * unit tests cover it (test/unit/spec/container-id.test.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

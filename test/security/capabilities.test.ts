@@ -7,15 +7,16 @@
  * Capabilities outside the runtime's own bounding set (CAP_SYS_RESOURCE on
  * this machine) are left out with one warning and the container starts
  * (config.md "Linux process": SHOULD log a warning and not fail).
+ * The pure parts (resolveCapabilities, grantableCapabilities) are in
+ * test/unit/security/capabilities.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { CAPABILITIES, capabilityNumber } from '../../src/linux/capability-names.js';
-import { grantableCapabilities, ownCapabilitySet, resolveCapabilities } from '../../src/linux/capabilities.js';
-import { haveBusybox } from '../helpers/rootfs.js';
-import { makeBundle, Runts } from '../helpers/runts.js';
+import { ownCapabilitySet } from '../../src/linux/capabilities.js';
+import { makeBundle, withRunts } from '../helpers/runts.js';
 import { assertNothingLeft, runSh, type Cfg } from './helpers.js';
 
 /** The /proc/PID/status hex mask of a list of capability names. */
@@ -39,11 +40,7 @@ function parseStatus(text: string): Caps {
 const ROOT = path.resolve(__dirname, '../..');
 const LAST_CAP = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
+withRunts((rt) => {
   // grep is exec'd by the shell as its last command: the status is the container process's own.
   const capsOf = (mutate: (c: Cfg) => void) => {
     const r = runSh(rt, 'exec grep -E "^(Cap|NoNewPrivs|Seccomp:)" /proc/self/status', mutate);
@@ -116,44 +113,6 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
       c.process.capabilities = { bounding: amb, permitted: amb, effective: amb };
     });
     t.match(denied.stdout, /Permission denied/, 'without ambient it is refused');
-  });
-
-  t.test('unknown-to-kernel capabilities are skipped with a warning', async (t) => {
-    // Every name runts knows is known to this kernel (cap_last_cap LAST_CAP); pretend an older one.
-    const warnings: string[] = [];
-    const sets = resolveCapabilities({ bounding: ['CAP_CHOWN', 'CAP_CHECKPOINT_RESTORE'], effective: ['CAP_BPF'] }, 38, (m) => warnings.push(m));
-    t.same(sets.bounding, [0]);
-    t.same(sets.effective, []);
-    t.equal(warnings.length, 2);
-    t.match(warnings[0], /CAP_CHECKPOINT_RESTORE is not known to this kernel \(cap_last_cap=38\): ignored in the bounding set/);
-    t.ok(LAST_CAP >= 0);
-  });
-
-  t.test('capabilities outside a given grantable set: dropped from every set, one warning', async (t) => {
-    const warnings: string[] = [];
-    const all = ['CAP_CHOWN', 'CAP_KILL', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME'];
-    const grantable = [0, 5, 8, 21]; // CAP_CHOWN, CAP_KILL, CAP_SETPCAP, CAP_SYS_ADMIN
-    const sets = resolveCapabilities({ bounding: all, effective: all, permitted: all, inheritable: ['CAP_SYS_TIME', 'CAP_KILL'], ambient: ['CAP_SYS_TIME', 'CAP_KILL'] }, LAST_CAP, (m) => warnings.push(m), { grantable });
-    for (const set of ['bounding', 'effective', 'permitted'] as const) t.same(sets[set], [0, 5], set);
-    t.same(sets.inheritable, [5]);
-    t.same(sets.ambient, [5]);
-    t.same(warnings, ["capabilities CAP_SYS_RESOURCE, CAP_SYS_TIME are not in runts's bounding set: not granted"], 'one warning naming both');
-
-    const one: string[] = [];
-    resolveCapabilities({ bounding: ['CAP_SYS_RESOURCE', 'CAP_KILL'], effective: ['CAP_SYS_RESOURCE'] }, LAST_CAP, (m) => one.push(m), { grantable });
-    t.same(one, ["capability CAP_SYS_RESOURCE is not in runts's bounding set: not granted"]);
-    const none: string[] = [];
-    resolveCapabilities({ bounding: all }, LAST_CAP, (m) => none.push(m));
-    t.same(none, [], 'no grantable set given: no restriction');
-  });
-
-  t.test('what the init can grant: the CLI\'s bounding set, everything in a user namespace', async (t) => {
-    const bnd = ownCapabilitySet('CapBnd');
-    t.ok(bnd && bnd.length > 0, `CapBnd of this process: ${bnd?.length} capabilities`);
-    t.same(grantableCapabilities([{ type: 'pid' }, { type: 'mount' }]), bnd, 'no user namespace: this process\'s CapBnd (the init inherits it)');
-    t.same(grantableCapabilities(undefined), bnd);
-    t.equal(grantableCapabilities([{ type: 'user' }, { type: 'mount' }]), undefined, 'new user namespace: a full bounding set');
-    t.equal(grantableCapabilities([{ type: 'user', path: '/proc/1/ns/user' } as { type: string }]), undefined, 'joined user namespace: the same');
   });
 
   // Capabilities of this kernel that runts's own bounding set lacks (CAP_SYS_RESOURCE on this VM).
@@ -233,4 +192,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
       assertNothingLeft(t, rt, r.id);
     }
   });
-}
+});

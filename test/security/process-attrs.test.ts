@@ -9,17 +9,11 @@
  */
 import * as fs from 'node:fs';
 import t from 'tap';
-import { haveBusybox } from '../helpers/rootfs.js';
-import { makeBundle, Runts, uniqueId } from '../helpers/runts.js';
+import { makeBundle, uniqueId, withRunts } from '../helpers/runts.js';
 import { apparmorEnabled, selinuxEnabled } from '../../src/linux/lsm.js';
 import { assertNothingLeft, runArgs, runSh, statFields, type Cfg } from './helpers.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
-
+withRunts((rt) => {
   /**
    * With CONFIG_RT_GROUP_SCHED and cgroup v1, a cpu cgroup without real-time
    * bandwidth refuses SCHED_FIFO/RR (EPERM), and runts' parent cgroup has
@@ -204,4 +198,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
     t.equal(r.stdout.trim(), '0', 'no mount got a context= option');
     t.match(r.stderr, /\/linux\/mountLabel: SELinux is not enabled.*ignored/);
   });
-}
+});

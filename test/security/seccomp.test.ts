@@ -8,8 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { haveBusybox, tmpdir } from '../helpers/rootfs.js';
-import { makeBundle, Runts, uniqueId } from '../helpers/runts.js';
+import { tmpdir } from '../helpers/rootfs.js';
+import { makeBundle, uniqueId, withRunts } from '../helpers/runts.js';
 import { accept, bindUnix, close, ioctl, listen, poll, POLL, recvFd, socket, SOCK } from '../../src/linux/libc.js';
 import { SYSCALLS_X86_64 as NR } from '../../src/linux/seccomp/syscall-table.generated.js';
 import { assertNothingLeft, runSh, type Cfg } from './helpers.js';
@@ -20,11 +20,7 @@ const DOCKER = JSON.parse(fs.readFileSync('/work/shared/seccomp/docker-default.o
 const NOTIF_RECV = 0xc0502100;
 const NOTIF_SEND = 0xc0182101;
 
-if (process.getuid?.() !== 0 || !haveBusybox() || process.arch !== 'x64') {
-  t.plan(0, 'needs root, busybox-static and x86_64');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
+withRunts({ x64: true }, (rt) => {
 
   for (const nnp of [true, false]) {
     t.test(`Docker's default profile: a busybox shell works (noNewPrivileges ${nnp})`, async (t) => {
@@ -163,4 +159,4 @@ if (process.getuid?.() !== 0 || !haveBusybox() || process.arch !== 'x64') {
     t.match(stdout, /^0 1 2 3 $/m, 'neither the agent socket nor the listener fd leaked into the container');
     t.match(stdout, /^Seccomp:\s+2$/m);
   });
-}
+});

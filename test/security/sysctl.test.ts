@@ -6,15 +6,10 @@
  */
 import * as fs from 'node:fs';
 import t from 'tap';
-import { haveBusybox } from '../helpers/rootfs.js';
-import { Runts } from '../helpers/runts.js';
+import { withRunts } from '../helpers/runts.js';
 import { assertNothingLeft, runSh } from './helpers.js';
 
-if (process.getuid?.() !== 0 || !haveBusybox()) {
-  t.plan(0, 'needs root and busybox-static');
-} else {
-  const rt = new Runts();
-  t.teardown(() => rt.cleanup());
+withRunts((rt) => {
   const host = (p: string) => fs.readFileSync(`/proc/sys/${p}`, 'utf8').trim();
 
   t.test('namespaced sysctls are set inside, the host keeps its values', async (t) => {
@@ -135,4 +130,4 @@ if (process.getuid?.() !== 0 || !haveBusybox()) {
       assertNothingLeft(t, rt, r.id);
     }
   });
-}
+});

@@ -1,7 +1,7 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, RuntsError } from '../../src/common/errors.js';
+import { ConfigError, RuntsError } from '../../../src/common/errors.js';
 import {
   ConfigValidationError,
   checkSpec,
@@ -17,7 +17,7 @@ import {
   validateSpec,
   validateState,
   type SchemaErrorObject,
-} from '../../src/spec/validate.js';
+} from '../../../src/spec/validate.js';
 import { HAVE_SCHEMA_TESTS, SCHEMA_TESTS, baseConfig, ensureValidators, makeBundle, readJson } from './setup.js';
 
 t.before(ensureValidators);

@@ -8,13 +8,13 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { scanBounds, MAX_ARRAY_ITEMS, MAX_DEPTH, MAX_STRING } from '../../src/spec/bounds.js';
-import { CTYPES, MAP_OBJECTS } from '../../src/spec/ctypes.js';
-import { userIdProblems } from '../../src/spec/ids.js';
-import { MAX_CONFIG_BYTES, utf8ErrorOffset } from '../../src/spec/raw-text.js';
-import { checkSpec, loadConfig } from '../../src/spec/validate.js';
-import { planV1 } from '../../src/cgroups/plan.js';
-import { planProcess } from '../../src/init/plan.js';
+import { scanBounds, MAX_ARRAY_ITEMS, MAX_DEPTH, MAX_STRING } from '../../../src/spec/bounds.js';
+import { CTYPES, MAP_OBJECTS } from '../../../src/spec/ctypes.js';
+import { userIdProblems } from '../../../src/spec/ids.js';
+import { MAX_CONFIG_BYTES, utf8ErrorOffset } from '../../../src/spec/raw-text.js';
+import { checkSpec, loadConfig } from '../../../src/spec/validate.js';
+import { planV1 } from '../../../src/cgroups/plan.js';
+import { planProcess } from '../../../src/init/plan.js';
 import { baseConfig, ensureValidators, makeBundle, REPO } from './setup.js';
 
 t.before(ensureValidators);

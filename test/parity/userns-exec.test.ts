@@ -7,14 +7,10 @@
 import * as fs from 'node:fs';
 import t from 'tap';
 import { makeBusyboxRootfs, tmpdir } from '../helpers/rootfs.js';
-import { bundle, newId, processesOf, runtimes, skipReason, type Cfg } from './lib.js';
+import { type Cfg, Differential, differential, findProcesses, makeBundle, uniqueId } from '../helpers/differential.js';
 
-const why = skipReason();
-if (why) {
-  t.plan(0, why);
-} else {
-  const rts = runtimes();
-  t.teardown(() => { for (const r of rts) r.cleanup(); });
+differential({ x64: true }, (d) => {
+  const rts = [d.runts, d.runc];
   const rootfs = fs.realpathSync(makeBusyboxRootfs(tmpdir('parity-userns-rootfs-')));
   const userns = (c: Cfg) => {
     c.linux.namespaces.push({ type: 'user' });
@@ -24,10 +20,10 @@ if (why) {
   const PROBE = 'id; cat /proc/self/uid_map /proc/self/gid_map; grep -E "^(Cap(Eff|Bnd)|NoNewPrivs|Seccomp):" /proc/self/status; hostname; readlink /proc/1/exe; ls /';
 
   t.test('exec into a container with a user namespace', async (t) => {
-    const b = bundle(rootfs, ['sleep', '60'], userns);
+    const b = makeBundle({ rootfs, args: ['sleep', '60'], mutate: userns });
     const seen: Record<string, { code: number | null; out: string; err: string }[]> = {};
     for (const rt of rts) {
-      const id = newId('usernsexec');
+      const id = uniqueId('usernsexec');
       const r = rt.run(['run', '-d', '--bundle', b, id]);
       t.equal(r.code, 0, `${rt.name} run -d: ${r.stderr}`);
       const res = [];
@@ -38,7 +34,7 @@ if (why) {
       seen[rt.name] = res;
       const d = rt.run(['delete', '--force', id]);
       t.equal(d.code, 0, `${rt.name} delete: ${d.stderr}`);
-      t.same(processesOf(id), [], 'nothing left');
+      t.same(findProcesses(id), [], 'nothing left');
     }
     const [ours, theirs] = [seen.runts!, seen.runc!];
     for (let i = 0; i < 2; i++) {
@@ -50,4 +46,4 @@ if (why) {
     t.match(theirs[0]!.out, /^\s+0\s+100000\s+65536$/m, 'in the container user namespace');
     t.match(theirs[1]!.out, /uid=1000 gid=1000/);
   });
-}
+});

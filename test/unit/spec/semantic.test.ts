@@ -1,9 +1,9 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkSpec, detailOf, type CheckResult } from '../../src/spec/validate.js';
-import { RLIMITS, rlimitNumber } from '../../src/spec/rlimits.js';
-import { sysctlNamespace, type SemanticOptions } from '../../src/spec/semantic.js';
+import { checkSpec, detailOf, type CheckResult } from '../../../src/spec/validate.js';
+import { RLIMITS, rlimitNumber } from '../../../src/spec/rlimits.js';
+import { sysctlNamespace, type SemanticOptions } from '../../../src/spec/semantic.js';
 import { baseConfig, ensureValidators, makeBundle } from './setup.js';
 
 t.before(ensureValidators);

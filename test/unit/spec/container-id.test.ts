@@ -1,6 +1,6 @@
 import t from 'tap';
-import { RuntsError } from '../../src/common/errors.js';
-import { MAX_CONTAINER_ID_LENGTH, validateContainerId } from '../../src/spec/validate.js';
+import { RuntsError } from '../../../src/common/errors.js';
+import { MAX_CONTAINER_ID_LENGTH, validateContainerId } from '../../../src/spec/validate.js';
 
 function rejection(id: string): string | undefined {
   try {

@@ -1,11 +1,11 @@
 import t from 'tap';
-import { ConfigError, RuntsError } from '../../src/common/errors.js';
+import { ConfigError, RuntsError } from '../../../src/common/errors.js';
 import {
   ATTR, DEFAULT_DEVICES, MOUNT_OPTIONS, cleanContainerPath, parseMountOptions, parsePropagation, planRootfs,
   type RootfsOptions,
-} from '../../src/linux/rootfs/plan.js';
-import { mountContaining, parseMountinfo } from '../../src/linux/rootfs/mountinfo.js';
-import type { Spec } from '../../src/spec/types.js';
+} from '../../../src/linux/rootfs/plan.js';
+import { mountContaining, parseMountinfo } from '../../../src/linux/rootfs/mountinfo.js';
+import type { Spec } from '../../../src/spec/types.js';
 
 const opts: RootfsOptions = { bundle: '/b', noPivot: false, userns: false, cgroupns: false };
 

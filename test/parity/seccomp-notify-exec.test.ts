@@ -13,14 +13,10 @@ import t from 'tap';
 import { sharedRootfs, tmpdir } from '../helpers/rootfs.js';
 import { SYSCALLS_X86_64 as NR } from '../../src/linux/seccomp/syscall-table.generated.js';
 import { Agent } from './agent.js';
-import { bundle, newId, runtimes, skipReason, type Cfg, type Runtime } from './lib.js';
+import { type Cfg, Differential, differential, makeBundle, type Runtime, uniqueId } from '../helpers/differential.js';
 
-const why = skipReason();
-if (why) {
-  t.plan(0, why);
-} else {
-  const rts = runtimes();
-  t.teardown(() => { for (const r of rts) r.cleanup(); });
+differential({ x64: true }, (d) => {
+  const rts = [d.runts, d.runc];
   const rootfs = sharedRootfs();
   const PROBE = 'mkdir /tmp/notified; echo rc=$?; ls -d /tmp/notified 2>&1; ls /proc/self/fd | tr "\\n" " "; echo; grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status';
 
@@ -55,8 +51,8 @@ if (why) {
     for (const rt of rts) {
       const dir = tmpdir('parity-agent-');
       const agent = new Agent(path.join(dir, 'agent.sock'));
-      const b = bundle(rootfs, ['sleep', '60'], (c) => profile(c, agent.path, nnp));
-      const id = newId('notifyexec');
+      const b = makeBundle({ rootfs, args: ['sleep', '60'], mutate: (c) => profile(c, agent.path, nnp) });
+      const id = uniqueId('notifyexec');
       try {
         const run = await rt.runAsync(['run', '-d', '--bundle', b, id], () => agent.pump());
         t.equal(run.code, 0, `${rt.name} run -d: ${run.stderr}`);
@@ -100,8 +96,8 @@ if (why) {
     for (const rt of rts) {
       const dir = tmpdir('parity-agent-');
       const agent = new Agent(path.join(dir, 'agent.sock'));
-      const b = bundle(rootfs, ['sleep', '60'], (c) => profile(c, agent.path, true));
-      const id = newId('notifynoagent');
+      const b = makeBundle({ rootfs, args: ['sleep', '60'], mutate: (c) => profile(c, agent.path, true) });
+      const id = uniqueId('notifynoagent');
       try {
         const run = await rt.runAsync(['run', '-d', '--bundle', b, id], () => agent.pump());
         t.equal(run.code, 0, `${rt.name} run -d: ${run.stderr}`);
@@ -122,4 +118,4 @@ if (why) {
     t.match(ours.stderr, /seccomp agent at .*agent\.sock.*(ENOENT|ECONNREFUSED)/, `a clear error: ${ours.stderr.trim()}`);
     t.same(ours.after, ours.before, 'no process left in the container');
   });
-}
+});

@@ -10,16 +10,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { makeBusyboxRootfs, tmpdir } from '../helpers/rootfs.js';
-import { bundle, newId, runtimes, skipReason } from './lib.js';
+import { Differential, differential, makeBundle, uniqueId } from '../helpers/differential.js';
 
 const HOST_PHASES = ['prestart', 'createRuntime', 'createContainer', 'poststart', 'poststop'] as const;
 
-const why = skipReason();
-if (why) {
-  t.plan(0, why);
-} else {
-  const rts = runtimes();
-  t.teardown(() => { for (const r of rts) r.cleanup(); });
+differential({ x64: true }, (d) => {
+  const rts = [d.runts, d.runc];
   // runc refuses a rootfs path with a symlink in it: use the real path
   const rootfs = fs.realpathSync(makeBusyboxRootfs(tmpdir('parity-hooks-rootfs-')));
 
@@ -29,13 +25,13 @@ if (why) {
       const out = fs.realpathSync(tmpdir(`parity-hooks-out-${rt.name}-`));
       const caller = fs.realpathSync(tmpdir('parity-hooks-caller-'));
       const hook = (phase: string, dir = out) => ({ path: '/bin/sh', args: ['sh', '-c', `pwd > ${dir}/${phase}`] });
-      const b = fs.realpathSync(bundle(rootfs, ['true'], (c) => {
+      const b = fs.realpathSync(makeBundle({ rootfs, args: ['true'], mutate: (c) => {
         c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind'] });
         c.process.cwd = '/out';
         c.hooks = Object.fromEntries(HOST_PHASES.map((p) => [p, [hook(p)]]));
         c.hooks.startContainer = [hook('startContainer', '/out')];
-      }));
-      const id = newId('hookcwd');
+      } }));
+      const id = uniqueId('hookcwd');
       // the user program (true) exits at once
       const steps = how === 'run' ? [['run', '--bundle', b, id]] : [['create', '--bundle', b, id], ['start', id], ['delete', '--force', id]];
       for (const args of steps) {
@@ -54,4 +50,4 @@ if (why) {
     // runc runs them after its chdir to process.cwd (finalizeNamespace), and so does runts (src/init/finalize.ts)
     t.equal(seen.runts!.startContainer, seen.runc!.startContainer, `startContainer: runts ${seen.runts!.startContainer}, runc ${seen.runc!.startContainer}`);
   });
-}
+});

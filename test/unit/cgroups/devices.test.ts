@@ -1,11 +1,11 @@
 import t from 'tap';
 import {
   containerDeviceRules, DEFAULT_ALLOWED_DEVICES, devicesV1Writes, emulateDevices, deviceAllowed, toDeviceRule,
-} from '../../src/cgroups/devices.js';
-import { cgroupResources } from '../../src/container/create.js';
-import type { Spec } from '../../src/spec/types.js';
-import { BPF, deviceProgram, encodeProgram, type Insn } from '../../src/cgroups/bpf.js';
-import type { DeviceCgroup } from '../../src/spec/types.js';
+} from '../../../src/cgroups/devices.js';
+import { cgroupResources } from '../../../src/container/create.js';
+import type { Spec } from '../../../src/spec/types.js';
+import { BPF, deviceProgram, encodeProgram, type Insn } from '../../../src/cgroups/bpf.js';
+import type { DeviceCgroup } from '../../../src/spec/types.js';
 
 t.test('default allow list matches runc (specconv AllowedDevices)', async (t) => {
   const s = DEFAULT_ALLOWED_DEVICES.map((d) => `${d.type} ${d.major ?? '*'}:${d.minor ?? '*'} ${d.access}`);

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { cleanCgroupsPath, defaultCgroupsPath, resolveCgroupPaths, DEFAULT_CGROUP_PARENT } from '../../src/cgroups/paths.js';
-import type { HostCgroups } from '../../src/cgroups/detect.js';
+import { cleanCgroupsPath, defaultCgroupsPath, resolveCgroupPaths, DEFAULT_CGROUP_PARENT } from '../../../src/cgroups/paths.js';
+import type { HostCgroups } from '../../../src/cgroups/detect.js';
 
 const hybrid: HostCgroups = {
   mode: 'hybrid',

@@ -6,21 +6,21 @@
  * happen on a host without AppArmor/SELinux.
  */
 import t, { type Test } from 'tap';
-import { ConfigError, SyscallError } from '../../src/common/errors.js';
-import { buildInitPlan, planSeccomp, type PlanContext } from '../../src/init/plan.js';
-import { deadlineNeedsResetOnFork } from '../../src/init/security.js';
-import { bitmask, parseCpuList, planExecAffinity } from '../../src/linux/affinity.js';
-import { planIoPriority } from '../../src/linux/iopriority.js';
-import { applyLsmWrites, applyMountLabel, lsmWrites, planMountLabel, planProcessLsm, type LsmStatus } from '../../src/linux/lsm.js';
-import { nodemaskArgs, planMemoryPolicy } from '../../src/linux/mempolicy.js';
-import { planPersonality } from '../../src/linux/personality.js';
-import type { ProcfsHandle } from '../../src/linux/procfs.js';
-import { planRootfs } from '../../src/linux/rootfs/plan.js';
-import { planScheduler, schedAttr, SCHED_ATTR_SIZE } from '../../src/linux/scheduler.js';
-import { checkNotifyRules, containerProcessState } from '../../src/linux/seccomp-agent.js';
-import { planSysctls, sysctlPath } from '../../src/linux/sysctl.js';
-import { sysctlNamespace } from '../../src/spec/semantic.js';
-import type { Process, Spec } from '../../src/spec/types.js';
+import { ConfigError, SyscallError } from '../../../src/common/errors.js';
+import { buildInitPlan, planSeccomp, type PlanContext } from '../../../src/init/plan.js';
+import { deadlineNeedsResetOnFork } from '../../../src/init/security.js';
+import { bitmask, parseCpuList, planExecAffinity } from '../../../src/linux/affinity.js';
+import { planIoPriority } from '../../../src/linux/iopriority.js';
+import { applyLsmWrites, applyMountLabel, lsmWrites, planMountLabel, planProcessLsm, type LsmStatus } from '../../../src/linux/lsm.js';
+import { nodemaskArgs, planMemoryPolicy } from '../../../src/linux/mempolicy.js';
+import { planPersonality } from '../../../src/linux/personality.js';
+import type { ProcfsHandle } from '../../../src/linux/procfs.js';
+import { planRootfs } from '../../../src/linux/rootfs/plan.js';
+import { planScheduler, schedAttr, SCHED_ATTR_SIZE } from '../../../src/linux/scheduler.js';
+import { checkNotifyRules, containerProcessState } from '../../../src/linux/seccomp-agent.js';
+import { planSysctls, sysctlPath } from '../../../src/linux/sysctl.js';
+import { sysctlNamespace } from '../../../src/spec/semantic.js';
+import type { Process, Spec } from '../../../src/spec/types.js';
 
 function spec(extra: Partial<Spec> = {}, proc: Partial<Process> = {}): Spec {
   return {

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { planV1, planV2, checkUnifiedKey, type PlanEntry } from '../../src/cgroups/plan.js';
-import { DEFAULT_ALLOWED_DEVICES } from '../../src/cgroups/devices.js';
+import { planV1, planV2, checkUnifiedKey, type PlanEntry } from '../../../src/cgroups/plan.js';
+import { DEFAULT_ALLOWED_DEVICES } from '../../../src/cgroups/devices.js';
 
 /** Compact form for assertions: "controller/file=value". */
 const short = (p: PlanEntry[]) => p.map((e) => `${e.controller ? e.controller + '/' : ''}${e.file}=${e.value}`);

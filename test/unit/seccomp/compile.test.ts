@@ -1,11 +1,11 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../../src/common/errors.js';
-import type { Seccomp } from '../../src/spec/types.js';
-import { Assembler, disassemble, OP } from '../../src/linux/seccomp/bpf.js';
-import { compileSeccomp, type CompiledFilter } from '../../src/linux/seccomp/compile.js';
-import { SYSCALLS_I386, SYSCALLS_X32, SYSCALLS_X86_64 } from '../../src/linux/seccomp/syscall-table.generated.js';
-import { AUDIT_ARCH, SECCOMP_FILTER_FLAG as FLAG, SECCOMP_RET as RET } from '../../src/linux/seccomp/tables.js';
+import { ConfigError } from '../../../src/common/errors.js';
+import type { Seccomp } from '../../../src/spec/types.js';
+import { Assembler, disassemble, OP } from '../../../src/linux/seccomp/bpf.js';
+import { compileSeccomp, type CompiledFilter } from '../../../src/linux/seccomp/compile.js';
+import { SYSCALLS_I386, SYSCALLS_X32, SYSCALLS_X86_64 } from '../../../src/linux/seccomp/syscall-table.generated.js';
+import { AUDIT_ARCH, SECCOMP_FILTER_FLAG as FLAG, SECCOMP_RET as RET } from '../../../src/linux/seccomp/tables.js';
 import { run } from './bpf-interp.js';
 
 const DOCKER = '/work/shared/seccomp/docker-default.oci-amd64.json';

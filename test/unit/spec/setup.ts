@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-export const REPO = path.resolve(__dirname, '../..');
+export const REPO = path.resolve(__dirname, '../../..');
 export const GENERATED = path.join(REPO, 'src/spec/generated/validators.cjs');
 export const GENERATOR = path.join(REPO, 'scripts/gen-validators.mjs');
 /** The runtime-spec's schema/test examples (not copied into the repo). */

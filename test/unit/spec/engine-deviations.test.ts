@@ -6,8 +6,8 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { acceptEngineDeviations } from '../../src/spec/engine-deviations.js';
-import { checkSpec, loadConfig } from '../../src/spec/validate.js';
+import { acceptEngineDeviations } from '../../../src/spec/engine-deviations.js';
+import { checkSpec, loadConfig } from '../../../src/spec/validate.js';
 import { baseConfig, ensureValidators, makeBundle } from './setup.js';
 
 t.before(ensureValidators);

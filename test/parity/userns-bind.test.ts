@@ -10,14 +10,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { hostMountsUnder, makeBusyboxRootfs, tmpdir } from '../helpers/rootfs.js';
-import { bundle, newId, processesOf, runtimes, skipReason, type Cfg } from './lib.js';
+import { type Cfg, Differential, differential, findProcesses, makeBundle, uniqueId } from '../helpers/differential.js';
 
-const why = skipReason();
-if (why) {
-  t.plan(0, why);
-} else {
-  const rts = runtimes();
-  t.teardown(() => { for (const r of rts) r.cleanup(); });
+differential({ x64: true }, (d) => {
+  const rts = [d.runts, d.runc];
   const rootfs = fs.realpathSync(makeBusyboxRootfs(tmpdir('parity-userns-rootfs-')));
   // destinations exist: the mapped root may not create them in a root-owned rootfs (runc neither)
   fs.mkdirSync(path.join(rootfs, 'data'));
@@ -37,13 +33,13 @@ if (why) {
 
   t.test('bind sources under a 0700 root-owned host directory', async (t) => {
     const script = 'cat /data/file /single; ls /data2; stat -c "%n %u:%g %a" /data /data/file /single; touch /data/x 2>&1; grep -E " /(data|data2|single) " /proc/self/mountinfo | cut -d" " -f5,6';
-    const b = bundle(rootfs, ['sh', '-c', script], (c) => {
+    const b = makeBundle({ rootfs, args: ['sh', '-c', script], mutate: (c) => {
       userns(c);
       c.mounts.push({ destination: '/data', type: 'bind', source: path.join(secret, 'data'), options: ['rbind', 'ro'] });
       c.mounts.push({ destination: '/data2', type: 'bind', source: path.join(secret, 'data'), options: ['bind', 'nosuid'] });
       c.mounts.push({ destination: '/single', type: 'bind', source: path.join(secret, 'single'), options: ['bind'] });
-    });
-    const [ours, theirs] = rts.map((rt) => rt.run(['run', '--bundle', b, newId('usernsbind')]));
+    } });
+    const [ours, theirs] = rts.map((rt) => rt.run(['run', '--bundle', b, uniqueId('usernsbind')]));
     t.equal(theirs!.code, 0, `runc ran it: ${theirs!.stderr}`);
     t.equal(ours!.code, theirs!.code, `runts ran it: ${ours!.stderr}`);
     t.match(theirs!.stdout, /^hello\nsingle file\n/);
@@ -53,17 +49,17 @@ if (why) {
   });
 
   t.test('a source that does not exist: the same refusal, nothing left', async (t) => {
-    const b = bundle(rootfs, ['true'], (c) => {
+    const b = makeBundle({ rootfs, args: ['true'], mutate: (c) => {
       userns(c);
       c.mounts.push({ destination: '/data', type: 'bind', source: path.join(secret, 'missing'), options: ['rbind'] });
-    });
-    const ids = rts.map(() => newId('usernsmissing'));
+    } });
+    const ids = rts.map(() => uniqueId('usernsmissing'));
     const [ours, theirs] = rts.map((rt, i) => rt.run(['run', '--bundle', b, ids[i]!]));
     t.not(theirs!.code, 0, 'runc refuses it');
     t.not(ours!.code, 0, 'runts refuses it');
     t.match(ours!.stderr, new RegExp(`mount ${path.join(secret, 'missing')} to /data: open_tree .*ENOENT`), ours!.stderr);
     t.same(rts[0]!.ids(), [], 'no state left');
-    t.same(processesOf(ids[0]!), [], 'no process left');
+    t.same(findProcesses(ids[0]!), [], 'no process left');
     t.same(hostMountsUnder(rootfs), [], 'no mount on the host');
   });
-}
+});

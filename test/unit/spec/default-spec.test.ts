@@ -2,9 +2,9 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_CAPABILITIES } from '../../src/linux/capability-names.js';
-import { defaultSpec } from '../../src/spec/default-spec.js';
-import { validateSpec } from '../../src/spec/validate.js';
+import { DEFAULT_CAPABILITIES } from '../../../src/linux/capability-names.js';
+import { defaultSpec } from '../../../src/spec/default-spec.js';
+import { validateSpec } from '../../../src/spec/validate.js';
 import { ensureValidators, makeBundle, tmpdir } from './setup.js';
 
 t.before(ensureValidators);

@@ -4,9 +4,9 @@
  * the saved config, and the ps(1) output filter.
  */
 import t from 'tap';
-import { parseGoDuration } from '../../src/container/events.js';
-import { filterPsOutput, pidColumn } from '../../src/container/ps.js';
-import { mergeResources, parseGoInt, parseMemoryFlag, parseResourcesJson, ramInBytes, resourcesFromFlags } from '../../src/container/update.js';
+import { parseGoDuration } from '../../../src/container/events.js';
+import { filterPsOutput, pidColumn } from '../../../src/container/ps.js';
+import { mergeResources, parseGoInt, parseMemoryFlag, parseResourcesJson, ramInBytes, resourcesFromFlags } from '../../../src/container/update.js';
 import { ensureValidators } from '../spec/setup.js';
 
 t.before(ensureValidators);

@@ -9,8 +9,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import t from 'tap';
-import type { Seccomp } from '../../src/spec/types.js';
-import { compileSeccomp } from '../../src/linux/seccomp/compile.js';
+import type { Seccomp } from '../../../src/spec/types.js';
+import { compileSeccomp } from '../../../src/linux/seccomp/compile.js';
 import {
   SYSCALL_NAMES_OTHER_ARCHES,
   SYSCALL_TABLE_SOURCE,
@@ -18,8 +18,8 @@ import {
   SYSCALLS_X32,
   SYSCALLS_X86_64,
   X32,
-} from '../../src/linux/seccomp/syscall-table.generated.js';
-import { isKnownSyscall } from '../../src/linux/seccomp/tables.js';
+} from '../../../src/linux/seccomp/syscall-table.generated.js';
+import { isKnownSyscall } from '../../../src/linux/seccomp/tables.js';
 
 /** Added after the Linux 6.1 headers the tables used to come from; numbers from syscall_64.tbl / syscall_32.tbl. */
 const NEWER_THAN_6_1: [name: string, nr: number, linux: string][] = [

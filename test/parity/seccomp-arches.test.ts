@@ -8,23 +8,19 @@
 import * as fs from 'node:fs';
 import t from 'tap';
 import { sharedRootfs } from '../helpers/rootfs.js';
-import { bundle, newId, runtimes, skipReason, type Cfg } from './lib.js';
+import { type Cfg, Differential, differential, makeBundle, uniqueId } from '../helpers/differential.js';
 
 const DOCKER = JSON.parse(fs.readFileSync('/work/shared/seccomp/docker-default.oci-amd64.json', 'utf8'));
 const MULTI = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'];
 
-const why = skipReason();
-if (why) {
-  t.plan(0, why);
-} else {
-  const rts = runtimes();
-  t.teardown(() => { for (const r of rts) r.cleanup(); });
+differential({ x64: true }, (d) => {
+  const rts = [d.runts, d.runc];
   const rootfs = sharedRootfs();
   const writableTmp = (c: Cfg) => { c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' }); };
 
   const both = (script: string, mutate: (c: Cfg) => void) => {
-    const b = bundle(rootfs, ['sh', '-c', script], (c) => { writableTmp(c); mutate(c); });
-    return rts.map((rt) => ({ rt: rt.name, ...rt.run(['run', '--bundle', b, newId('arch')]) }));
+    const b = makeBundle({ rootfs, args: ['sh', '-c', script], mutate: (c) => { writableTmp(c); mutate(c); } });
+    return rts.map((rt) => ({ rt: rt.name, ...rt.run(['run', '--bundle', b, uniqueId('arch')]) }));
   };
 
   t.test('an ERRNO rule in a profile listing x86 and ARM architectures', async (t) => {
@@ -65,4 +61,4 @@ if (why) {
       t.equal(ours!.stdout, theirs!.stdout, 'the container saw the same');
     });
   }
-}
+});

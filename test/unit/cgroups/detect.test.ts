@@ -2,7 +2,7 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import {
   detectCgroups, hostFromMounts, parseCgroupMounts, parseProcCgroup, unescapeMountinfo, v1HierarchyOf,
-} from '../../src/cgroups/detect.js';
+} from '../../../src/cgroups/detect.js';
 
 // This machine's mountinfo (cgroup lines), plus a non-cgroup line.
 const HYBRID = `

@@ -1,7 +1,7 @@
 import t from 'tap';
 import {
   blkioWeightToIoWeight, cpuSharesToWeight, hugePageSizeName, LEGACY_cpuSharesToWeight, memorySwapToV2, parseCpuList, parsePageSize,
-} from '../../src/cgroups/convert.js';
+} from '../../../src/cgroups/convert.js';
 
 t.test('cpu.shares → cpu.weight (runc / opencontainers/cgroups formula)', async (t) => {
   // The cases of opencontainers/cgroups utils_test.go TestConvertCPUSharesToCgroupV2Value.
