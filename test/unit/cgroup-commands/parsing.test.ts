@@ -67,8 +67,9 @@ t.test('LinuxResources documents: schema errors name the pointer in the document
   t.same(await parseResourcesJson('{"memory":{"limit":1048576,"swap":null},"pids":{"limit":-1}}', 'r'), { memory: { limit: 1048576 }, pids: { limit: -1 } }, 'null is absent (as Go)');
   t.same(await parseResourcesJson('{}', 'r'), {});
   await t.rejects(parseResourcesJson('{"memory":{"limit":"1g"}}', 'resources x.json'), { message: /^resources x\.json \/memory\/limit: must be integer, got string "1g"/, pointer: '/memory/limit' });
-  await t.rejects(parseResourcesJson('{"cpu":{"shares":-1}}', 'r'), { message: /^r \/cpu\/shares: must be >= 0/ });
-  await t.rejects(parseResourcesJson('{"blockIO":{"weight":70000}}', 'r'), { message: /^r \/blockIO\/weight: must be <= 65535/ });
+  // integers are checked against their C type first (src/spec/bounds.ts), as in config.json
+  await t.rejects(parseResourcesJson('{"cpu":{"shares":-1}}', 'r'), { message: /^r \/cpu\/shares: must not be negative, got -1/, pointer: '/cpu/shares' });
+  await t.rejects(parseResourcesJson('{"blockIO":{"weight":70000}}', 'r'), { message: /^r \/blockIO\/weight: must fit in a uint16 \(0 to 65535\), got 70000/, pointer: '/blockIO/weight' });
   await t.rejects(parseResourcesJson('{"devices":[{"allow":"yes"}]}', 'r'), { message: /^r \/devices\/0\/allow: must be boolean/ });
   await t.rejects(parseResourcesJson('"x"', 'r'), { message: /^r \/: must be a LinuxResources object/ });
   await t.rejects(parseResourcesJson('{\n  "memory": {\n    "limit": 1,\n  }\n}', 'r'), { message: /^r: invalid JSON at line 4, column 3/ });
