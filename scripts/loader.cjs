@@ -1,0 +1,54 @@
+'use strict';
+// dist/load.cjs (copied by scripts/build.mjs): runs a bundle dist/NAME.bundle.cjs
+// with the V8 code cache dist/NAME.cache made at build time, so that node
+// deserializes compiled functions instead of parsing and compiling them at
+// every start. Every dist/NAME.cjs is a stub calling this with its module and
+// require, which the bundle gets as its own (with __filename, __dirname).
+//
+// The cache is read-only data from the runts install dir (next to this file),
+// never written at run time. It is used only when it was made by this node
+// (version, V8, arch) from a byte-identical bundle: the cache file carries a
+// copy of the source it was made from, compared with the bundle (V8's own
+// check is the source length, its version and its flags). Anything else, or
+// V8 rejecting it, falls back to a plain compile silently.
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+
+const loaded = []; // [name, script, wrapped source]: scripts/code-cache.cjs writes their caches at build time
+
+function readCache(file, source) {
+  let buf;
+  try {
+    buf = fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  const nl = buf.indexOf(10);
+  if (nl < 0 || nl > 512) return undefined;
+  let h;
+  try {
+    h = JSON.parse(buf.toString('latin1', 0, nl));
+  } catch {
+    return undefined;
+  }
+  if (h.node !== process.version || h.v8 !== process.versions.v8 || h.arch !== process.arch) return undefined;
+  const start = nl + 1;
+  if (h.source !== source.length || start + h.source > buf.length) return undefined;
+  if (!source.equals(buf.subarray(start, start + h.source))) return undefined;
+  return buf.subarray(start + h.source);
+}
+
+function load(mod, req, name) {
+  const file = path.join(__dirname, `${name}.bundle.cjs`);
+  const source = fs.readFileSync(file);
+  const cachedData = readCache(path.join(__dirname, `${name}.cache`), source);
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${source.toString('utf8')}\n})`;
+  // (no import() in the bundles: a vm.Script has no loader for it without an experimental option)
+  const script = new vm.Script(wrapped, { filename: file, cachedData });
+  loaded.push([name, script, source]);
+  script.runInThisContext().call(mod.exports, mod.exports, req, mod, file, __dirname);
+}
+load.loaded = loaded;
+load.readCache = readCache;
+module.exports = load;
