@@ -5,7 +5,8 @@ import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,6 +16,15 @@ const { generateValidators } = await import('./gen-validators.mjs');
 await generateValidators(join(root, 'src/spec/generated/validators.cjs'));
 
 mkdirSync(join(root, 'dist'), { recursive: true });
+// koffi's native module, as `require('koffi')` finds it here: the bundles load it by path (src/linux/koffi-load.ts)
+const koffiNative = (() => {
+  const req = createRequire(join(root, 'package.json'));
+  const before = new Set(Object.keys(req.cache));
+  const k = req('koffi');
+  const file = Object.keys(req.cache).find((f) => !before.has(f) && f.endsWith('.node'));
+  return file ? { path: relative(join(root, 'dist'), file), version: k.version } : undefined;
+})();
+if (!koffiNative) console.error('warning: koffi\'s native module not found: the bundles load koffi through its package');
 const common = {
   bundle: true,
   platform: 'node',
@@ -25,7 +35,7 @@ const common = {
   external: ['koffi'],
   logLevel: 'warning',
   // yargs is ESM; give the CJS bundle an import.meta.url.
-  define: { 'import.meta.url': '__importMetaUrl' },
+  define: { 'import.meta.url': '__importMetaUrl', __RUNTS_KOFFI_NATIVE__: JSON.stringify(koffiNative) ?? 'undefined' },
   banner: { js: "var __importMetaUrl=require('node:url').pathToFileURL(__filename).href;" },
   // string-width compiles a huge Unicode regex at load time (~30 ms); a small shim does.
   alias: { 'string-width': join(root, 'scripts/shims/string-width.cjs') },
