@@ -16,6 +16,10 @@ const { generateValidators } = await import('./gen-validators.mjs');
 await generateValidators(join(root, 'src/spec/generated/validators.cjs'));
 
 mkdirSync(join(root, 'dist'), { recursive: true });
+// V8 flags of the init stage's node (nsboot runs `node FLAGS dist/init.cjs`; src/common/paths.ts):
+// without short builtin calls V8 does not copy its builtins (1.5 MiB) into every waiting init.
+// Its warm run below uses the same flags: V8 rejects a code cache made under other flags.
+const INIT_NODE_FLAGS = ['--no-short-builtin-calls'];
 // koffi's native module, as `require('koffi')` finds it here: the bundles load it by path (src/linux/koffi-load.ts)
 const koffiNative = (() => {
   const req = createRequire(join(root, 'package.json'));
@@ -35,7 +39,11 @@ const common = {
   external: ['koffi'],
   logLevel: 'warning',
   // yargs is ESM; give the CJS bundle an import.meta.url.
-  define: { 'import.meta.url': '__importMetaUrl', __RUNTS_KOFFI_NATIVE__: JSON.stringify(koffiNative) ?? 'undefined' },
+  define: {
+    'import.meta.url': '__importMetaUrl',
+    __RUNTS_KOFFI_NATIVE__: JSON.stringify(koffiNative) ?? 'undefined',
+    __RUNTS_INIT_NODE_FLAGS__: JSON.stringify(INIT_NODE_FLAGS),
+  },
   banner: { js: "var __importMetaUrl=require('node:url').pathToFileURL(__filename).href;" },
   // string-width compiles a huge Unicode regex at load time (~30 ms); a small shim does.
   alias: { 'string-width': join(root, 'scripts/shims/string-width.cjs') },
@@ -121,7 +129,7 @@ async function makeCodeCaches() {
     runts('start', 'no-such-container');
     runts('create', '--bundle', join(work, 'no-such-bundle'), 'x');
     runts('no-such-command');
-    node([join(dist, 'init.cjs')]);
+    node([...INIT_NODE_FLAGS, join(dist, 'init.cjs')]);
     node([join(dist, 'exec-init.cjs')]);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -10,6 +10,7 @@ const path = require('node:path');
 
 const dist = process.env.RUNTS_CODE_CACHE_DIST;
 const load = require(path.join(dist, 'load.cjs'));
+load.loaded = [];
 process.on('exit', () => {
   for (const [name, script, source] of load.loaded) {
     const data = script.createCachedData();

@@ -15,7 +15,6 @@ const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 
-const loaded = []; // [name, script, wrapped source]: scripts/code-cache.cjs writes their caches at build time
 
 function readCache(file, source) {
   let buf;
@@ -46,9 +45,8 @@ function load(mod, req, name) {
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source.toString('utf8')}\n})`;
   // (no import() in the bundles: a vm.Script has no loader for it without an experimental option)
   const script = new vm.Script(wrapped, { filename: file, cachedData });
-  loaded.push([name, script, source]);
+  // only in the build's warm runs (scripts/code-cache.cjs): nothing is kept otherwise
+  load.loaded?.push([name, script, source]);
   script.runInThisContext().call(mod.exports, mod.exports, req, mod, file, __dirname);
 }
-load.loaded = loaded;
-load.readCache = readCache;
 module.exports = load;

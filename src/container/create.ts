@@ -15,7 +15,7 @@ import { cgroupManager, type CgroupManager, type CgroupRecord } from '../cgroups
 import { checkPreexistingCgroup } from '../cgroups/preexisting.js';
 import { describeError, RuntsError } from '../common/errors.js';
 import { logDebug, logWarning } from '../common/log.js';
-import { initPath, nsbootPath } from '../common/paths.js';
+import { initNodeFlags, initPath, nsbootPath } from '../common/paths.js';
 import { runHooks, runHooksCollectingErrors, stepTimeoutMs } from '../hooks/run.js';
 import { buildInitPlan } from '../init/plan.js';
 import * as libc from '../linux/libc.js';
@@ -255,7 +255,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     // the init, orphaned when nsboot exits, becomes our child: its exit status says why it died
     libc.prctl(PR.SET_CHILD_SUBREAPER, 1, 0, 0, 0, 'prctl(PR_SET_CHILD_SUBREAPER)');
     const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `_RUNTS_SYNC_FD=${syncFdInChild}`, `_RUNTS_START_FD=${syncFdInChild + 1}`];
-    const args = [...ns.args, ...env.flatMap((e) => ['-e', e]), '--', process.execPath, 'node', initPath()];
+    const args = [...ns.args, ...env.flatMap((e) => ['-e', e]), '--', process.execPath, 'node', ...initNodeFlags(), initPath()];
     // fds runts inherited from its caller (not preserved) reach neither nsboot, the init, nor the hooks it runs
     libc.closeRangeCloexec(3 + preserved);
     child = spawn(nsbootPath(), args, { stdio, env: {}, cwd: mountns === 'join' ? undefined : rootfs });
