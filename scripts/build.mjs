@@ -38,13 +38,10 @@ const common = {
   sourcemap: false,
   external: ['koffi'],
   logLevel: 'warning',
-  // yargs is ESM; give the CJS bundle an import.meta.url.
   define: {
-    'import.meta.url': '__importMetaUrl',
     __RUNTS_KOFFI_NATIVE__: JSON.stringify(koffiNative) ?? 'undefined',
     __RUNTS_INIT_NODE_FLAGS__: JSON.stringify(INIT_NODE_FLAGS),
   },
-  banner: { js: "var __importMetaUrl=require('node:url').pathToFileURL(__filename).href;" },
   // string-width compiles a huge Unicode regex at load time (~30 ms); a small shim does.
   alias: { 'string-width': join(root, 'scripts/shims/string-width.cjs') },
 };
@@ -75,6 +72,11 @@ for (const [name, entry] of Object.entries(entries)) {
   await build({
     ...common,
     plugins: name === 'runts' ? [lazyParts] : [],
+    // yargs is ESM: give the help bundle, and only it (node:url's pathToFileURL costs ~2 ms at start), an import.meta.url
+    ...(name === 'help' ? {
+      define: { ...common.define, 'import.meta.url': '__importMetaUrl' },
+      banner: { js: "var __importMetaUrl=require('node:url').pathToFileURL(__filename).href;" },
+    } : {}),
     entryPoints: [join(root, entry)],
     outfile: join(root, `dist/${name}.bundle.cjs`),
   });
