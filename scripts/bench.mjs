@@ -1,20 +1,30 @@
-// npm run bench: runts side by side with runc and crun (when installed) on
-// the same busybox bundle. Reports medians and the runts/other ratio.
-//   run /bin/true           — the whole lifecycle in one command
-//   create+start+delete     — what engines do (three processes)
-//   state                   — the cost of one cheap command (node boot)
-//   exec /bin/true          — engines' health checks
-// Usage: node scripts/bench.mjs [iterations]   (default 20)
+// npm run bench: runts side by side with runc and crun (when they run here) on
+// the same busybox bundle, every row of issue 13's table:
+//   run /bin/true                — the whole lifecycle in one command
+//   create+start+wait+delete     — as conmon/the shim do it: create with a pid file,
+//                                  start, wait for that pid to go (no state polls), delete
+//   exec /bin/true               — engines' health checks, into a running container
+//   state, list                  — the cost of one cheap command, also against `node -e 0`
+//   PSS of 1 and 20 created containers — memory of the processes waiting for `start`
+// Time rows are measured interleaved (runts, runc, crun, node -e 0, runts, ...), so that
+// the machine's load, which drifts, hits every runtime alike: the ratio is the median of
+// the per-round ratios, with its interquartile range as the spread. Medians in ms.
+// Usage: node scripts/bench.mjs [iterations (default 20)] [--readme: rewrite README.md's speed table]
+//        BENCH_JSON=file: the raw numbers as JSON
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, openSync, readFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, openSync, readFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const N = Number(process.argv[2] ?? 20);
+const args = process.argv.slice(2);
+const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 20);
+const README = args.includes('--readme');
+const MEM_MANY = 20;
 const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS;
+delete env.NODE_OPTIONS;
 
 function which(cmd) {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
@@ -42,82 +52,167 @@ const config = {
   ],
   linux: { namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }] },
 };
-writeFileSync(join(work, 'config.json'), JSON.stringify(config));
+// two bundles: /bin/true, and a long-running one for exec, state and the created containers
+const bundles = { short: join(work, 'short'), long: join(work, 'long') };
+for (const [k, dir] of Object.entries(bundles)) {
+  mkdirSync(dir);
+  const args = k === 'short' ? ['/bin/true'] : ['sleep', '100000'];
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, root: { ...config.root, path: rootfs }, process: { ...config.process, args } }));
+}
 
-const runtimes = [['runts', join(root, 'dist/runts.cjs')]];
+// BENCH_RUNTS=/path/to/other/dist/runts.cjs: another build in the runts column (before/after)
+const runtimes = [['runts', process.env.BENCH_RUNTS ?? join(root, 'dist/runts.cjs')]];
 for (const name of ['runc', 'crun']) {
   const p = which(name);
   if (p) runtimes.push([name, p]);
   else console.log(`(${name} is not installed: apt-get install ${name} to compare)`);
 }
 
-function time(fn) {
+// stderr goes to a file, never a pipe: a created container inherits it and
+// would keep a pipe open until it exits.
+const errFile = join(work, 'stderr');
+function must(bin, argv) {
+  const fd = openSync(errFile, 'w');
+  const r = spawnSync(bin, argv, { env, stdio: ['ignore', 'ignore', fd] });
+  closeSync(fd);
+  if (r.status !== 0) throw new Error(`${bin} ${argv.join(' ')}: exit ${r.status}: ${readFileSync(errFile, 'utf8')}`);
+}
+function ms(fn) {
   const t0 = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+/** Gone or a zombie: /proc/PID/stat's state field. */
+function exited(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2)[0] === 'Z';
+  } catch {
+    return true;
+  }
 }
-
-// stderr goes to a file, never a pipe: a created container inherits it and
-// would keep a pipe open until it exits.
-const errFile = join(work, 'stderr');
-function must(bin, args) {
-  const fd = openSync(errFile, 'w');
-  const r = spawnSync(bin, args, { env, stdio: ['ignore', 'ignore', fd] });
-  closeSync(fd);
-  if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')}: exit ${r.status}: ${readFileSync(errFile, 'utf8')}`);
-}
+const sleepMs = (n) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, n);
 
 const scenarios = {
-  'run /bin/true': (bin, st, i) => must(bin, ['--root', st, 'run', '--bundle', work, `b-run-${i}`]),
-  'create+start+delete': (bin, st, i) => {
+  'run /bin/true': (bin, st, i) => ms(() => must(bin, ['--root', st, 'run', '--bundle', bundles.short, `b-run-${i}`])),
+  'create+start+wait+delete': (bin, st, i) => {
     const id = `b-csd-${i}`;
-    must(bin, ['--root', st, 'create', '--bundle', work, id]);
-    must(bin, ['--root', st, 'start', id]);
-    for (let k = 0; k < 200; k++) {
-      const s = spawnSync(bin, ['--root', st, 'state', id], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      if (s.stdout.includes('"stopped"')) break;
-    }
-    must(bin, ['--root', st, 'delete', id]);
+    const pidFile = join(work, `${id}.pid`);
+    return ms(() => {
+      must(bin, ['--root', st, 'create', '--bundle', bundles.short, '--pid-file', pidFile, id]);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      must(bin, ['--root', st, 'start', id]);
+      for (let k = 0; k < 10_000 && !exited(pid); k++) sleepMs(1);
+      must(bin, ['--root', st, 'delete', id]);
+    });
   },
+  'exec /bin/true': (bin, st) => ms(() => must(bin, ['--root', st, 'exec', 'b-long', '/bin/true'])),
+  state: (bin, st) => ms(() => must(bin, ['--root', st, 'state', 'b-long'])),
+  list: (bin, st) => ms(() => must(bin, ['--root', st, 'list'])),
 };
+const NODE_ROWS = ['state', 'list'];
 
-const results = {};
+const q = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.round((s.length - 1) * p))]; };
+const stateDir = (name) => join(work, `state-${name}`);
+
+// Which runtimes run this bundle here (crun 1.8 refuses a hybrid cgroup layout).
 for (const [name, bin] of [...runtimes]) {
-  const st = join(work, `state-${name}`);
   try {
-    results[name] = {};
-    for (const [scen, fn] of Object.entries(scenarios)) {
-      fn(bin, st, 'warm');
-      results[name][scen] = median(Array.from({ length: N }, (_, i) => time(() => fn(bin, st, i))));
-    }
-    // A long-running container for the cheap commands and exec.
-    const long = { ...config, process: { ...config.process, args: ['sleep', '1000'] } };
-    writeFileSync(join(work, 'config.json'), JSON.stringify(long));
-    must(bin, ['--root', st, 'run', '-d', '--bundle', work, 'b-state']);
-    writeFileSync(join(work, 'config.json'), JSON.stringify(config));
-    results[name].state = median(Array.from({ length: N }, () => time(() => must(bin, ['--root', st, 'state', 'b-state']))));
-    results[name]['exec /bin/true'] = median(Array.from({ length: N }, () => time(() => must(bin, ['--root', st, 'exec', 'b-state', '/bin/true']))));
-    must(bin, ['--root', st, 'delete', '--force', 'b-state']);
+    scenarios['run /bin/true'](bin, stateDir(name), 'probe');
+    must(bin, ['--root', stateDir(name), 'run', '-d', '--bundle', bundles.long, 'b-long']);
   } catch (e) {
-    console.log(`(${name} cannot run this bundle here, left out: ${String(e.message).split('\n').pop().trim() || e.message})`);
-    delete results[name];
+    console.log(`(${name} cannot run this bundle here, left out: ${String(e.message).split('\n').filter(Boolean).pop()?.trim()})`);
     runtimes.splice(runtimes.findIndex(([n]) => n === name), 1);
+  }
+}
+const names = runtimes.map(([n]) => n);
+
+const times = {}; // scenario -> runtime|'node -e 0' -> [ms]
+try {
+  for (const scen of Object.keys(scenarios)) {
+    times[scen] = Object.fromEntries(names.map((n) => [n, []]));
+    if (NODE_ROWS.includes(scen)) times[scen]['node -e 0'] = [];
+    for (const [name, bin] of runtimes) scenarios[scen](bin, stateDir(name), 'warm');
+    for (let i = 0; i < N; i++) {
+      for (const [name, bin] of runtimes) times[scen][name].push(scenarios[scen](bin, stateDir(name), i));
+      if (NODE_ROWS.includes(scen)) times[scen]['node -e 0'].push(ms(() => must(process.execPath, ['-e', '0'])));
+    }
+  }
+} finally {
+  for (const [name, bin] of runtimes) spawnSync(bin, ['--root', stateDir(name), 'delete', '--force', 'b-long'], { env, stdio: 'ignore' });
+}
+
+// Memory: PSS (and USS: private pages, which do not depend on what else runs) of the
+// processes of created containers, waiting for `start` (the runtime's init).
+function smaps(pid) {
+  const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const f = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(t)?.[1] ?? 0);
+  return { pss: f('Pss'), uss: f('Private_Clean') + f('Private_Dirty') };
+}
+const mem = {}; // runtime -> count -> {pss, uss} in KiB
+for (const [name, bin] of runtimes) {
+  mem[name] = {};
+  for (const count of [1, MEM_MANY]) {
+    const st = join(work, `mem-${name}-${count}`);
+    const pids = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const pidFile = join(work, `mem-${name}-${i}.pid`);
+        must(bin, ['--root', st, 'create', '--bundle', bundles.long, '--pid-file', pidFile, `m${i}`]);
+        pids.push(Number(readFileSync(pidFile, 'utf8')));
+      }
+      sleepMs(500);
+      const all = pids.map(smaps);
+      mem[name][count] = { pss: all.reduce((a, m) => a + m.pss, 0), uss: all.reduce((a, m) => a + m.uss, 0) };
+    } finally {
+      for (let i = 0; i < count; i++) spawnSync(bin, ['--root', st, 'delete', '--force', `m${i}`], { env, stdio: 'ignore' });
+    }
   }
 }
 rmSync(work, { recursive: true, force: true });
 
-const names = runtimes.map(([n]) => n);
-const rows = Object.keys(results.runts);
-console.log(`\nmedian wall time of ${N} runs (ms); ratio = runts / other\n`);
-console.log(['scenario'.padEnd(22), ...names.map((n) => n.padStart(8)), ...names.slice(1).map((n) => `ratio/${n}`.padStart(12))].join(''));
-for (const r of rows) {
-  const vals = names.map((n) => results[n][r]);
-  console.log([r.padEnd(22), ...vals.map((v) => v.toFixed(1).padStart(8)), ...vals.slice(1).map((v) => (vals[0] / v).toFixed(2).padStart(12))].join(''));
+// ---------------------------------------------------------------------------
+const lines = [];
+const fmt = (x, d = 1) => x.toFixed(d);
+const others = names.slice(1);
+lines.push(`| measure | ${names.map((n) => `${n}, ms`).join(' | ')} | ${others.map((o) => `runts / ${o}`).join(' | ')} |`);
+lines.push(`|---|${names.map(() => '---|').join('')}${others.map(() => '---|').join('')}`);
+for (const scen of Object.keys(scenarios)) {
+  const t = times[scen];
+  const cell = (n) => `${fmt(q(t[n], 0.5))} (${fmt(q(t[n], 0.25), 0)}–${fmt(q(t[n], 0.75), 0)})`;
+  const ratio = (o) => {
+    const r = t.runts.map((v, i) => v / t[o][i]);
+    return `${fmt(q(r, 0.5), 2)}× (${fmt(q(r, 0.25), 2)}–${fmt(q(r, 0.75), 2)})`;
+  };
+  lines.push(`| \`${scen}\` | ${names.map(cell).join(' | ')} | ${others.map(ratio).join(' | ')} |`);
+  if (t['node -e 0']) {
+    const vsNode = (n) => {
+      const r = t[n].map((v, i) => v / t['node -e 0'][i]);
+      return `${fmt(q(r, 0.5), 2)}× (${fmt(q(r, 0.25), 2)}–${fmt(q(r, 0.75), 2)})`;
+    };
+    lines.push(`| \`${scen}\` / \`node -e 0\` (${fmt(q(t['node -e 0'], 0.5))} ms) | ${names.map(vsNode).join(' | ')} | ${others.map(() => '').join(' | ')} |`);
+  }
 }
-if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
+for (const count of [1, MEM_MANY]) {
+  const m = (n, k) => `${fmt(mem[n][count][k] / 1024)} MiB`;
+  const ratio = (o, k) => `${fmt(mem.runts[count][k] / mem[o][count][k], 2)}×`;
+  lines.push(`| PSS of ${count} created container${count > 1 ? 's' : ''} | ${names.map((n) => m(n, 'pss')).join(' | ')} | ${others.map((o) => ratio(o, 'pss')).join(' | ')} |`);
+  lines.push(`| USS of ${count} created container${count > 1 ? 's' : ''} | ${names.map((n) => m(n, 'uss')).join(' | ')} | ${others.map((o) => ratio(o, 'uss')).join(' | ')} |`);
+}
+const legend = `Medians of ${N} interleaved rounds in ms with the interquartile range in parentheses; a ratio is the median of the per-round ratios (runts and the other runtime measured back to back), with its interquartile range. PSS/USS: the waiting processes of created containers (their init), summed; USS counts only private pages, PSS also a share of the pages shared with every other process of the same binary (node's code: it depends on how many node processes run on the machine).`;
+console.log(`\n${lines.join('\n')}\n\n${legend}`);
+if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ N, times, mem }, null, 2));
 
+if (README) {
+  const file = join(root, 'README.md');
+  const text = readFileSync(file, 'utf8');
+  const begin = '<!-- bench:begin (generated by `node scripts/bench.mjs --readme`) -->';
+  const end = '<!-- bench:end -->';
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error('README.md has no bench markers');
+  const host = `node ${process.version}, ${names.join(', ')}; ${new Date().toISOString().slice(0, 10)}`;
+  writeFileSync(file, `${text.slice(0, a + begin.length)}\n${lines.join('\n')}\n\n${legend} (${host})\n${text.slice(b)}`);
+  console.log('README.md: speed table rewritten');
+}
+if (!process.env.BENCH_RUNTS && !existsSync(join(root, 'dist/runts.cache'))) console.log('(dist/runts.cache is missing: runts ran without its code cache)');

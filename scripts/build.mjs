@@ -2,8 +2,11 @@
 // dist/runts.cjs (the CLI) and dist/init.cjs (the init stage). koffi stays
 // external (native). Run by `npm install` (after node-gyp) and by `npm test`.
 import { build } from 'esbuild';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -13,6 +16,19 @@ const { generateValidators } = await import('./gen-validators.mjs');
 await generateValidators(join(root, 'src/spec/generated/validators.cjs'));
 
 mkdirSync(join(root, 'dist'), { recursive: true });
+// V8 flags of the init stage's node (nsboot runs `node FLAGS dist/init.cjs`; src/common/paths.ts):
+// without short builtin calls V8 does not copy its builtins (1.5 MiB) into every waiting init.
+// Its warm run below uses the same flags: V8 rejects a code cache made under other flags.
+const INIT_NODE_FLAGS = ['--no-short-builtin-calls'];
+// koffi's native module, as `require('koffi')` finds it here: the bundles load it by path (src/linux/koffi-load.ts)
+const koffiNative = (() => {
+  const req = createRequire(join(root, 'package.json'));
+  const before = new Set(Object.keys(req.cache));
+  const k = req('koffi');
+  const file = Object.keys(req.cache).find((f) => !before.has(f) && f.endsWith('.node'));
+  return file ? { path: relative(join(root, 'dist'), file), version: k.version } : undefined;
+})();
+if (!koffiNative) console.error('warning: koffi\'s native module not found: the bundles load koffi through its package');
 const common = {
   bundle: true,
   platform: 'node',
@@ -22,9 +38,10 @@ const common = {
   sourcemap: false,
   external: ['koffi'],
   logLevel: 'warning',
-  // yargs is ESM; give the CJS bundle an import.meta.url.
-  define: { 'import.meta.url': '__importMetaUrl' },
-  banner: { js: "var __importMetaUrl=require('node:url').pathToFileURL(__filename).href;" },
+  define: {
+    __RUNTS_KOFFI_NATIVE__: JSON.stringify(koffiNative) ?? 'undefined',
+    __RUNTS_INIT_NODE_FLAGS__: JSON.stringify(INIT_NODE_FLAGS),
+  },
   // string-width compiles a huge Unicode regex at load time (~30 ms); a small shim does.
   alias: { 'string-width': join(root, 'scripts/shims/string-width.cjs') },
 };
@@ -38,19 +55,88 @@ const lazyParts = {
     b.onResolve({ filter: /^\.\/help\.js$/ }, () => ({ path: './help.cjs', external: true }));
   },
 };
-await build({
-  ...common,
-  plugins: [lazyParts],
-  entryPoints: [join(root, 'src/cli/main.ts')],
-  outfile: join(root, 'dist/runts.cjs'),
-  banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node\n' + common.banner.js },
-});
-await build({ ...common, entryPoints: [join(root, 'src/init/main.ts')], outfile: join(root, 'dist/init.cjs') });
-await build({ ...common, entryPoints: [join(root, 'src/init/exec-main.ts')], outfile: join(root, 'dist/exec-init.cjs') });
-await build({ ...common, entryPoints: [join(root, 'src/cli/help.ts')], outfile: join(root, 'dist/help.cjs') });
-await build({ ...common, entryPoints: [join(root, 'src/spec/generated/validators.cjs')], outfile: join(root, 'dist/validators.cjs') });
+// Each entry point NAME is bundled to dist/NAME.bundle.cjs; dist/NAME.cjs is a
+// stub that runs it through dist/load.cjs with its V8 code cache dist/NAME.cache
+// (made below by warm runs; scripts/loader.cjs says how it is checked).
+const entries = {
+  runts: 'src/cli/main.ts',
+  init: 'src/init/main.ts',
+  'exec-init': 'src/init/exec-main.ts',
+  help: 'src/cli/help.ts',
+  validators: 'src/spec/generated/validators.cjs',
+};
+for (const f of readdirSync(join(root, 'dist'))) {
+  if (/\.(cache|tmp)$/.test(f)) rmSync(join(root, 'dist', f));
+}
+for (const [name, entry] of Object.entries(entries)) {
+  await build({
+    ...common,
+    plugins: name === 'runts' ? [lazyParts] : [],
+    // yargs is ESM: give the help bundle, and only it (node:url's pathToFileURL costs ~2 ms at start), an import.meta.url
+    ...(name === 'help' ? {
+      define: { ...common.define, 'import.meta.url': '__importMetaUrl' },
+      banner: { js: "var __importMetaUrl=require('node:url').pathToFileURL(__filename).href;" },
+    } : {}),
+    entryPoints: [join(root, entry)],
+    outfile: join(root, `dist/${name}.bundle.cjs`),
+  });
+  // a vm.Script has no module loader for import() (dist/load.cjs): the bundles use require
+  if (/\bimport\(/.test(readFileSync(join(root, `dist/${name}.bundle.cjs`), 'utf8'))) {
+    throw new Error(`build: dist/${name}.bundle.cjs contains import(): use require() (it runs in a vm.Script)`);
+  }
+  const shebang = name === 'runts' ? '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node\n' : '';
+  writeFileSync(join(root, `dist/${name}.cjs`), `${shebang}'use strict';\n// runs ./${name}.bundle.cjs with its code cache (scripts/build.mjs)\nrequire('./load.cjs')(module, require, '${name}');\n`);
+}
+copyFileSync(join(root, 'scripts/loader.cjs'), join(root, 'dist/load.cjs'));
+chmodSync(join(root, 'dist/runts.cjs'), 0o755);
+await makeCodeCaches();
 if (!existsSync(join(root, 'build/Release/nsboot'))) {
   console.error('warning: build/Release/nsboot is missing: run `npm install` (node-gyp) first');
 }
-(await import('node:fs')).chmodSync(join(root, 'dist/runts.cjs'), 0o755);
 console.error(`build: done in ${Date.now() - t0} ms`);
+
+/**
+ * Warm runs, one after another, each extending the caches of the bundles it
+ * loads (scripts/code-cache.cjs): only commands without side effects, that
+ * need neither root nor a container. The init stages cannot run without a
+ * container: their run stops at the first read of the missing sync socket,
+ * after koffi and the libc bindings are loaded.
+ */
+async function makeCodeCaches() {
+  const dist = join(root, 'dist');
+  const work = mkdtempSync(join(tmpdir(), 'runts-build-'));
+  // the same node and V8 flags as the runtime's own starts (V8 rejects a cache made under other flags)
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', RUNTS_CODE_CACHE_DIST: dist };
+  const node = (args) => {
+    const r = spawnSync(process.execPath, ['-r', join(root, 'scripts/code-cache.cjs'), ...args], { env, cwd: work, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    if (r.error || r.signal) throw new Error(`build: warm run ${args.join(' ')}: ${r.error ?? r.signal}`);
+    return r;
+  };
+  try {
+    const st = join(work, 'state');
+    const bundle = join(work, 'bundle');
+    mkdirSync(join(bundle, 'rootfs'), { recursive: true });
+    const runts = (...args) => node([join(dist, 'runts.cjs'), '--root', st, ...args]);
+    runts('--help');
+    runts('help', 'create');
+    runts('exec', '--help');
+    runts('--version');
+    runts('spec', '--bundle', bundle);
+    runts('validate', '--bundle', bundle);
+    runts('features');
+    runts('list');
+    runts('list', '--format', 'json');
+    runts('state', 'no-such-container');
+    runts('kill', 'no-such-container', 'KILL');
+    runts('start', 'no-such-container');
+    runts('create', '--bundle', join(work, 'no-such-bundle'), 'x');
+    runts('no-such-command');
+    node([...INIT_NODE_FLAGS, join(dist, 'init.cjs')]);
+    node([join(dist, 'exec-init.cjs')]);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  for (const name of Object.keys(entries)) {
+    if (!existsSync(join(dist, `${name}.cache`))) console.error(`warning: no code cache for dist/${name}.bundle.cjs (runts works, starts slower)`);
+  }
+}

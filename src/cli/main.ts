@@ -3,6 +3,7 @@
  * The hot path (parse → one handler) loads no CLI library; yargs is loaded
  * only to print help.
  */
+import { writeSync } from 'node:fs';
 import { describeError } from '../common/errors.js';
 import { configureLog, logError } from '../common/log.js';
 import { HANDLERS } from './commands.js';
@@ -13,9 +14,11 @@ export const VERSION = '0.1.0';
 export const SPEC_VERSION = '1.3.0';
 
 async function printHelp(command?: string, toStderr = false): Promise<void> {
-  const { helpText } = await import('./help.js');
+  // a separate bundle (dist/help.cjs), loaded only here; require, not import(): it runs through dist/load.cjs
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { helpText } = require('./help.js') as typeof import('./help.js');
   const text = (await helpText(command)) + '\n';
-  (await import('node:fs')).writeSync(toStderr ? 2 : 1, text);
+  writeSync(toStderr ? 2 : 1, text);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -28,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
   }
   configureLog({ file: g.flags.log as string | undefined, format: g.flags['log-format'] === 'json' ? 'json' : 'text', debug: g.flags.debug === true });
   if (g.flags.version) {
-    (await import('node:fs')).writeSync(1, `runts version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
+    writeSync(1, `runts version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
     return 0;
   }
   if (g.flags.help || g.command === undefined || g.command === 'help') {

@@ -48,6 +48,11 @@ export function logWarning(msg: string): void {
   toStderr(`runts: warning: ${msg}\n`);
 }
 
+/** "<what> at <ms since start> ms", for --debug; node's performance global (perf_hooks) is loaded only then. */
+export function logDebugAt(what: string): void {
+  if (cfg.debug) logDebug(`${what} at ${performance.now().toFixed(1)} ms`);
+}
+
 export function logDebug(msg: string): void {
   if (!cfg.debug) return;
   toFile('debug', msg);

@@ -21,5 +21,8 @@ export function packageRoot(): string {
 }
 
 export const nsbootPath = (): string => path.join(packageRoot(), 'build', 'Release', 'nsboot');
+declare const __RUNTS_INIT_NODE_FLAGS__: string[] | undefined;
+/** node's flags for the init stage, set by scripts/build.mjs (its code cache is made under them). */
+export const initNodeFlags = (): string[] => (typeof __RUNTS_INIT_NODE_FLAGS__ === 'undefined' ? [] : __RUNTS_INIT_NODE_FLAGS__);
 export const initPath = (): string => path.join(packageRoot(), 'dist', 'init.cjs');
 export const execInitPath = (): string => path.join(packageRoot(), 'dist', 'exec-init.cjs');

@@ -14,8 +14,8 @@ import { detectCgroups } from '../cgroups/detect.js';
 import { cgroupManager, type CgroupManager, type CgroupRecord } from '../cgroups/manager.js';
 import { checkPreexistingCgroup } from '../cgroups/preexisting.js';
 import { describeError, RuntsError } from '../common/errors.js';
-import { logDebug, logWarning } from '../common/log.js';
-import { initPath, nsbootPath } from '../common/paths.js';
+import { logDebugAt, logWarning } from '../common/log.js';
+import { initNodeFlags, initPath, nsbootPath } from '../common/paths.js';
 import { runHooks, runHooksCollectingErrors, stepTimeoutMs } from '../hooks/run.js';
 import { buildInitPlan } from '../init/plan.js';
 import * as libc from '../linux/libc.js';
@@ -156,7 +156,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const bundle = path.resolve(opts.bundle);
   // process is REQUIRED only when start is called (config.md): create works without it, start refuses
   const spec = loadConfig(bundle, { requireProcess: false, onWarning: (w) => logWarning(w.message) });
-  logDebug(`create: config validated at ${performance.now().toFixed(1)} ms`);
+  logDebugAt('create: config validated');
   // Fields runts cannot honour yet are refused, never silently ignored.
   if (spec.linux?.intelRdt) throw new RuntsError('config.json /linux/intelRdt: Intel RDT is not supported by runts', { pointer: '/linux/intelRdt' });
   if (spec.linux?.netDevices && Object.keys(spec.linux.netDevices).length > 0) {
@@ -210,7 +210,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     cg.create((cgrec) => { rec.cgroup = cgrec; store.write(rec); });
     checkPreexistingCgroup(cg, logWarning);
     cg.set(cgroupResources(spec));
-    logDebug(`create: cgroups ready at ${performance.now().toFixed(1)} ms`);
+    logDebugAt('create: cgroups ready');
 
     const [mine, theirs] = libc.socketpair(SOCK.STREAM);
     fds.push(mine, theirs);
@@ -255,7 +255,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     // the init, orphaned when nsboot exits, becomes our child: its exit status says why it died
     libc.prctl(PR.SET_CHILD_SUBREAPER, 1, 0, 0, 0, 'prctl(PR_SET_CHILD_SUBREAPER)');
     const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `_RUNTS_SYNC_FD=${syncFdInChild}`, `_RUNTS_START_FD=${syncFdInChild + 1}`];
-    const args = [...ns.args, ...env.flatMap((e) => ['-e', e]), '--', process.execPath, 'node', initPath()];
+    const args = [...ns.args, ...env.flatMap((e) => ['-e', e]), '--', process.execPath, 'node', ...initNodeFlags(), initPath()];
     // fds runts inherited from its caller (not preserved) reach neither nsboot, the init, nor the hooks it runs
     libc.closeRangeCloexec(3 + preserved);
     child = spawn(nsbootPath(), args, { stdio, env: {}, cwd: mountns === 'join' ? undefined : rootfs });
@@ -275,7 +275,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       chan.send({ type: 'ok' });
     }
     const pid = chan.expect('pid', STEP_TIMEOUT_MS).pid;
-    logDebug(`create: init pid ${pid} at ${performance.now().toFixed(1)} ms`);
+    logDebugAt(`create: init pid ${pid}`);
     const st = procStat(pid);
     rec.init = { pid, startTime: st?.startTime ?? '' };
     store.write(rec);
@@ -306,24 +306,24 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     if (idmap) plan.idmapUserns = idmapFds;
     if (bindTrees.length > 0) plan.bindTrees = bindTrees;
     plan.mountnsFd = mountnsFd;
-    logDebug(`create: plan ready at ${performance.now().toFixed(1)} ms`);
+    logDebugAt('create: plan ready');
     // The init joins its cgroups once node has booted, not from birth: the
     // container's limits (pids.max, memory) must not count the runtime's own
     // node threads and start-up heap (migration moves neither).
     chan.expect('booted', STEP_TIMEOUT_MS);
-    logDebug(`create: init booted at ${performance.now().toFixed(1)} ms`);
+    logDebugAt('create: init booted');
     cg.apply(pid);
     chan.send({ type: 'plan', plan });
     chan.expect('hooks', STEP_TIMEOUT_MS);
     await idmap?.stop(); // the mounts are done
-    logDebug(`create: rootfs ready at ${performance.now().toFixed(1)} ms`);
+    logDebugAt('create: rootfs ready');
     // "created": the runtime environment exists (after lifecycle step 2, runtime.md; crun and the runtime-tools suite agree; runc says "creating")
     const state = hostState(rec, 'created');
     await runHooks('prestart', spec.hooks?.prestart, state, { cwd: rec.bundle });
     await runHooks('createRuntime', spec.hooks?.createRuntime, state, { cwd: rec.bundle });
     chan.send({ type: 'ok' });
     chan.expect('ready', stepTimeoutMs(STEP_TIMEOUT_MS, spec.hooks?.createContainer));
-    logDebug(`create: init ready at ${performance.now().toFixed(1)} ms`);
+    logDebugAt('create: init ready');
     chan.drainSide();
     chan.close();
     fds.length = 0;

@@ -5,7 +5,7 @@
  */
 import * as libc from '../linux/libc.js';
 import { PR } from '../linux/libc.js';
-import { logDebug } from '../common/log.js';
+import { logDebugAt } from '../common/log.js';
 import { signalNumber } from '../linux/signals.js';
 import type { Store } from '../state/store.js';
 import { createContainer, type CreateOptions } from './create.js';
@@ -49,7 +49,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<numb
     await deleteContainer(store, opts.id, true, created.rec.bundle).catch(() => { /* the start error is the one to report */ });
     throw e;
   }
-  logDebug(`run: started at ${performance.now().toFixed(1)} ms`);
+  logDebugAt('run: started');
   if (opts.detach) return 0;
 
   const pid = created.rec.init!.pid;
@@ -59,10 +59,10 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<numb
     return [name, h] as const;
   });
   const code = await waitExit(pid);
-  logDebug(`run: exited at ${performance.now().toFixed(1)} ms`);
+  logDebugAt('run: exited');
   for (const [name, h] of handlers) process.off(name, h);
   stopTerminal?.();
   if (!opts.keep) await deleteContainer(store, opts.id, true, created.rec.bundle);
-  logDebug(`run: deleted at ${performance.now().toFixed(1)} ms`);
+  logDebugAt('run: deleted');
   return code;
 }

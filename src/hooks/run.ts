@@ -10,13 +10,18 @@
  * relative paths), and the caller's for poststop from delete. A directory
  * that no longer exists leaves the runtime's own.
  */
-import { spawn } from 'node:child_process';
+import type * as ChildProcessModule from 'node:child_process';
 import * as fs from 'node:fs';
 import { RuntsError } from '../common/errors.js';
 import { killTree } from '../linux/proctree.js';
 import type { Hook, HookName, State } from '../spec/types.js';
 
 export class HookError extends RuntsError {}
+
+// node:child_process (with net, dgram, stream: ~10 ms) only when a hook runs: the init stage loads this file
+let cp: typeof ChildProcessModule | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const childProcess = (): typeof ChildProcessModule => (cp ??= require('node:child_process') as typeof ChildProcessModule);
 
 function tail(s: string): string {
   const t = s.trim();
@@ -42,7 +47,7 @@ export function runHook(phase: HookName, index: number, hook: Hook, state: State
       if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
     }
     const args = hook.args ?? [hook.path];
-    const child = spawn(hook.path, args.slice(1), {
+    const child = childProcess().spawn(hook.path, args.slice(1), {
       argv0: args[0] ?? hook.path,
       env,
       cwd: usableDir(opts.cwd),

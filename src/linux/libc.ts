@@ -11,13 +11,13 @@
  */
 
 import { SyscallError } from '../common/errors.js';
+import { loadKoffi } from './koffi-load.js';
 
 // koffi is CommonJS with a native part; load it on first use.
 type Koffi = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 let koffiMod: Koffi | undefined;
 function koffi(): Koffi {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  koffiMod ??= require('koffi');
+  koffiMod ??= loadKoffi();
   return koffiMod;
 }
 

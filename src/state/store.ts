@@ -10,7 +10,6 @@
  * Mutating commands (create, start, delete) hold an flock on the directory.
  * Readers (state, list) take no lock and treat a vanished file as "gone".
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntsError, SyscallError } from '../common/errors.js';
@@ -182,7 +181,9 @@ export class Store {
  * replaced by its hash). No id contains '#', so a prefix names exactly one id.
  */
 export function tempPrefix(id: string): string {
-  const tag = id.length <= 200 ? id : `#${createHash('sha256').update(id).digest('hex')}`;
+  // node:crypto only here (~5 ms to load): every command reads the store
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tag = id.length <= 200 ? id : `#${(require('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(id).digest('hex')}`;
   return `.new-${tag}-`;
 }
 
