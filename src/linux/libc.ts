@@ -7,7 +7,7 @@
  * need no system calls beyond what node offers never pay for it.
  *
  * Never fork from here: a fork from a multithreaded node process crashes in
- * the child (see docs/architecture.md). Everything that forks lives in csrc/.
+ * the child (docs/protocol.md, "Processes"). Everything that forks lives in csrc/.
  */
 
 import { SyscallError } from '../common/errors.js';
