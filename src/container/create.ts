@@ -5,7 +5,7 @@
  * Every step that creates something is written to state.json first, so a
  * SIGKILLed create is cleaned up by `delete --force`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +22,7 @@ import * as libc from '../linux/libc.js';
 import { PR, SOCK } from '../linux/libc.js';
 import { idMapText, NAMESPACES } from '../linux/namespaces.js';
 import { procStat } from '../linux/proctree.js';
+import { BOOT_ENV, STEP_TIMEOUT_MS } from '../protocol/boot-env.js';
 import { Channel } from '../protocol/channel.js';
 import type { Resources, Spec, State } from '../spec/types.js';
 import { loadConfig, validateContainerId } from '../spec/validate.js';
@@ -31,6 +32,7 @@ import { prepareBindTrees } from './bind-trees.js';
 import { hostRootfsMountRecord, removeHostRootfsMount } from './host-rootfs.js';
 import { explainDeath, StderrTap } from './init-death.js';
 import { IdmapHolders, type IdmapUserns, idmapsOf } from './idmap-userns.js';
+import { launchNsboot } from './launch.js';
 import { killAndWait } from './wait.js';
 
 export interface CreateOptions {
@@ -56,7 +58,6 @@ export interface Created {
   lock: Lock;
 }
 
-const STEP_TIMEOUT_MS = 60_000;
 
 function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boolean; pidns: boolean; mountnsPath?: string } {
   const namespaces = spec.linux?.namespaces ?? [];
@@ -254,14 +255,16 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     const stderrFd = tap ? stdio.push(2) - 1 : undefined;
     // the init, orphaned when nsboot exits, becomes our child: its exit status says why it died
     libc.prctl(PR.SET_CHILD_SUBREAPER, 1, 0, 0, 0, 'prctl(PR_SET_CHILD_SUBREAPER)');
-    const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `_RUNTS_SYNC_FD=${syncFdInChild}`, `_RUNTS_START_FD=${syncFdInChild + 1}`];
-    const args = [...ns.args, ...env.flatMap((e) => ['-e', e]), '--', process.execPath, 'node', ...initNodeFlags(), initPath()];
-    // fds runts inherited from its caller (not preserved) reach neither nsboot, the init, nor the hooks it runs
-    libc.closeRangeCloexec(3 + preserved);
-    child = spawn(nsbootPath(), args, { stdio, env: {}, cwd: mountns === 'join' ? undefined : rootfs });
-    child.on('error', () => { /* reported through the sync socket's EOF */ });
-    // reap nsboot before returning: its zombie, re-parented to an init that may not reap, would stay
-    const nsbootGone = new Promise<void>((res) => { child!.once('exit', () => res()); });
+    const launched = launchNsboot(nsbootPath(), {
+      nsbootArgs: ns.args,
+      env: { [BOOT_ENV.SYNC_FD]: syncFdInChild, [BOOT_ENV.START_FD]: syncFdInChild + 1 },
+      node: [...initNodeFlags(), initPath()],
+      stdio,
+      preservedFds: preserved,
+      cwd: mountns === 'join' ? undefined : rootfs,
+    });
+    child = launched.child;
+    const nsbootGone = launched.gone;
     // the child has its copies: theirs, the listener, the bind mount trees
     for (const fd of fds) if (fd !== mine) libc.close(fd);
     fds.length = 0;

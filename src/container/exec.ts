@@ -7,7 +7,7 @@
  * sends the plan. Without --detach, runts waits and returns the process's
  * exit status (128+signal when killed).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cgroupManagerFromRecord } from '../cgroups/manager.js';
@@ -20,7 +20,9 @@ import { PR, SOCK } from '../linux/libc.js';
 import { planExecAffinity } from '../linux/affinity.js';
 import { NAMESPACES } from '../linux/namespaces.js';
 import { isAlive } from '../linux/proctree.js';
+import { BOOT_ENV, STEP_TIMEOUT_MS } from '../protocol/boot-env.js';
 import { Channel } from '../protocol/channel.js';
+import { launchNsboot } from './launch.js';
 import type { Process, Spec } from '../spec/types.js';
 import { scanBounds } from '../spec/bounds.js';
 import { userIdProblems } from '../spec/ids.js';
@@ -129,18 +131,15 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     for (let i = 0; i < o.preserveFds; i++) stdio.push(3 + i);
     stdio.push(theirs, mntns, root);
     if (consoleFd !== undefined) stdio.push(consoleFd);
-    const args = [
-      '-s', String(syncIdx), ...initialCpus, '-n', '0', ...joins,
-      '-e', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '-e', `_RUNTS_SYNC_FD=${syncIdx}`,
-      '-e', `_RUNTS_MNTNS_FD=${syncIdx + 1}`, '-e', `_RUNTS_ROOT_FD=${syncIdx + 2}`,
-      '--', process.execPath, 'node', execInitPath(),
-    ];
-    // fds runts inherited from its caller (not preserved) reach neither nsboot, the init, nor the hooks it runs
-    libc.closeRangeCloexec(3 + o.preserveFds);
-    child = spawn(nsbootPath(), args, { stdio, env: {} });
-    child.on('error', () => { /* reported through the sync socket's EOF */ });
-    // reap nsboot before returning: its zombie, re-parented to an init that may not reap, would stay
-    const nsbootGone = new Promise<void>((res) => { child!.once('exit', () => res()); });
+    const launched = launchNsboot(nsbootPath(), {
+      nsbootArgs: ['-s', String(syncIdx), ...initialCpus, '-n', '0', ...joins],
+      env: { [BOOT_ENV.SYNC_FD]: syncIdx, [BOOT_ENV.MNTNS_FD]: syncIdx + 1, [BOOT_ENV.ROOT_FD]: syncIdx + 2 },
+      node: [execInitPath()],
+      stdio,
+      preservedFds: o.preserveFds,
+    });
+    child = launched.child;
+    const nsbootGone = launched.gone;
     libc.close(theirs);
     libc.close(mntns);
     libc.close(root);
@@ -148,7 +147,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     fds.length = 0;
     fds.push(mine);
     const chan = new Channel(mine, 'the exec process');
-    const pid = chan.expect('pid', 60_000).pid;
+    const pid = chan.expect('pid', STEP_TIMEOUT_MS).pid;
     // made while the exec stage's node boots
     const plan = buildExecPlan(spec, proc, {
       preservedFds: o.preserveFds,
@@ -167,10 +166,10 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
       else cgroupManagerFromRecord(rec.cgroup).apply(target);
     };
     const paused = status === 'paused';
-    chan.expect('booted', 60_000);
+    chan.expect('booted', STEP_TIMEOUT_MS);
     if (!paused) joinCgroup(pid);
     chan.send({ type: 'exec-plan', plan });
-    const execd = chan.awaitExec(60_000);
+    const execd = chan.awaitExec(STEP_TIMEOUT_MS);
     chan.close();
     fds.length = 0;
     if (!execd) throw new RuntsError(`exec in container "${o.id}": the process exited before executing the command`, { op: 'exec' });

@@ -8,6 +8,7 @@ import { RuntsError } from '../common/errors.js';
 import { runHooks, stepTimeoutMs } from '../hooks/run.js';
 import * as libc from '../linux/libc.js';
 import { SOCK } from '../linux/libc.js';
+import { STEP_TIMEOUT_MS } from '../protocol/boot-env.js';
 import { Channel } from '../protocol/channel.js';
 import type { Spec } from '../spec/types.js';
 import { deriveStatus } from '../state/status.js';
@@ -46,7 +47,7 @@ export async function startContainer(store: Store, id: string, pre?: { rec: Cont
     const chan = new Channel(fd, 'the container init');
     chan.send({ type: 'start' });
     // bounded unless a startContainer hook has no timeout: a hung init is an error, not a hang
-    const execd = chan.awaitExec(stepTimeoutMs(60_000, spec.hooks?.startContainer));
+    const execd = chan.awaitExec(stepTimeoutMs(STEP_TIMEOUT_MS, spec.hooks?.startContainer));
     chan.close();
     if (!execd) throw new RuntsError(`container "${id}" init exited before executing the process`, { op: 'start' });
     try {

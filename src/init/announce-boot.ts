@@ -6,6 +6,7 @@
  * docs/protocol.md, "Why the cgroups are joined after the start".
  */
 import { writeSync } from 'node:fs';
+import { BOOT_ENV } from '../protocol/boot-env.js';
 
-const fd = Number(process.env._RUNTS_SYNC_FD);
+const fd = Number(process.env[BOOT_ENV.SYNC_FD]);
 if (Number.isInteger(fd) && fd >= 0) writeSync(fd, '{"type":"booted"}\n');

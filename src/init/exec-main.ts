@@ -17,6 +17,7 @@ import './announce-boot.js';
 import { describeError, RuntsError } from '../common/errors.js';
 import * as libc from '../linux/libc.js';
 import { PR } from '../linux/libc.js';
+import { BOOT_ENV, STEP_TIMEOUT_MS, takeBootFd } from '../protocol/boot-env.js';
 import { Channel } from '../protocol/channel.js';
 import { setupConsole } from './console.js';
 import { finalizeAndExec } from './finalize.js';
@@ -41,12 +42,11 @@ function enterContainerFs(mntnsFd: number, rootFd: number): void {
 
 async function main(): Promise<void> {
   libc.prctl(PR.SET_DUMPABLE, 0, 0, 0, 0, 'prctl(PR_SET_DUMPABLE)');
-  const sync = new Channel(Number(process.env._RUNTS_SYNC_FD), 'runts exec');
-  const mntnsFd = Number(process.env._RUNTS_MNTNS_FD);
-  const rootFd = Number(process.env._RUNTS_ROOT_FD);
-  for (const k of ['_RUNTS_SYNC_FD', '_RUNTS_MNTNS_FD', '_RUNTS_ROOT_FD']) delete process.env[k];
+  const sync = new Channel(takeBootFd(BOOT_ENV.SYNC_FD), 'runts exec');
+  const mntnsFd = takeBootFd(BOOT_ENV.MNTNS_FD);
+  const rootFd = takeBootFd(BOOT_ENV.ROOT_FD);
   try {
-    const { plan } = sync.expect('exec-plan', 60_000);
+    const { plan } = sync.expect('exec-plan', STEP_TIMEOUT_MS);
     // SCMP_ACT_NOTIFY: listenerPath is a host path, reached before entering the container
     prepareExecSeccompAgent(plan.seccomp);
     enterContainerFs(mntnsFd, rootFd);

@@ -25,6 +25,7 @@ import { signalNumber } from '../linux/signals.js';
 import { idmappingKey } from '../linux/rootfs/plan.js';
 import { joinMountNamespace } from '../linux/rootfs/mountns.js';
 import { enterRootfs, finishRootfs, mountConsole, prepareRootfs } from '../linux/rootfs/setup.js';
+import { BOOT_ENV, STEP_TIMEOUT_MS, takeBootFd } from '../protocol/boot-env.js';
 import { Channel } from '../protocol/channel.js';
 import { setupConsole } from './console.js';
 import { joinSessionKeyring } from '../linux/keyring.js';
@@ -34,7 +35,6 @@ import type { InitPlan } from './plan.js';
 import { lookPath, makeCwd, setHostnames, setRlimits, withHome } from './process.js';
 import { applyCreateAttrs, applyStartAttrs, applySysctl, prepareSecurity } from './security.js';
 
-const PLAN_TIMEOUT_MS = 60_000;
 const CLONE_NEWCGROUP = 0x02000000;
 
 function report(chan: Channel | undefined, e: unknown): void {
@@ -107,10 +107,8 @@ async function waitForStart(listenFd: number): Promise<Channel> {
 
 async function main(): Promise<void> {
   libc.prctl(PR.SET_DUMPABLE, 0, 0, 0, 0, 'prctl(PR_SET_DUMPABLE)');
-  const syncFd = Number(process.env._RUNTS_SYNC_FD);
-  const listenFd = Number(process.env._RUNTS_START_FD);
-  delete process.env._RUNTS_SYNC_FD;
-  delete process.env._RUNTS_START_FD;
+  const syncFd = takeBootFd(BOOT_ENV.SYNC_FD);
+  const listenFd = takeBootFd(BOOT_ENV.START_FD);
   const sync = new Channel(syncFd, 'runts');
 
   // A created container that gets a catchable signal just ends, as with runc.
@@ -121,7 +119,7 @@ async function main(): Promise<void> {
   let plan: InitPlan;
   let file: string;
   try {
-    plan = sync.expect('plan', PLAN_TIMEOUT_MS).plan;
+    plan = sync.expect('plan', STEP_TIMEOUT_MS).plan;
     file = await create(plan, sync);
     sync.send({ type: 'ready' });
     sync.close();
