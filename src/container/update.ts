@@ -18,7 +18,6 @@
  * and then merged into linux.resources of the config.json saved in the
  * container's state dir, so later commands see the current limits.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntsError } from '../common/errors.js';
 import { logWarning } from '../common/log.js';
@@ -170,34 +169,9 @@ export async function parseResourcesJson(text: string, label: string): Promise<R
 
 /** The --resources document: bounded in size and valid UTF-8, as config.json is (src/spec/raw-text.ts). */
 async function readInput(file: string): Promise<string> {
-  const { decodeUtf8, readDocumentText, MAX_CONFIG_BYTES } = await import('../spec/raw-text.js');
+  const { readDocumentText, readStdinText } = await import('../spec/raw-text.js');
   const label = `--resources ${file === '-' ? '(stdin)' : file}`;
-  if (file !== '-') return readDocumentText(file, label);
-  try {
-    // read at most one byte past the bound, so a huge stdin is refused without being held
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.alloc(65536);
-      let n: number;
-      try { n = fs.readSync(0, chunk, 0, chunk.length, null); } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); continue; }
-        if ((e as NodeJS.ErrnoException).code === 'EOF') break;
-        throw e;
-      }
-      if (n === 0) break;
-      chunks.push(chunk.subarray(0, n));
-      total += n;
-      if (total > MAX_CONFIG_BYTES) throw new RuntsError(`${label}: too large (more than ${MAX_CONFIG_BYTES} bytes)`, { errno: 'EFBIG' });
-    }
-    return decodeUtf8(Buffer.concat(chunks), label);
-  } catch (e) {
-    if (e instanceof RuntsError) throw e;
-    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new RuntsError(`--resources ${file}: cannot read ${file === '-' ? 'the standard input' : file}: ${(e as Error).message}`, {
-      op: 'open', path: file === '-' ? undefined : file, errno: code,
-    });
-  }
+  return file === '-' ? readStdinText(label) : readDocumentText(file, label);
 }
 
 // ---------------------------------------------------------------------------

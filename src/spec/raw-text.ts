@@ -78,23 +78,50 @@ export function readDocumentText(file: string, label: string, maxBytes = MAX_CON
     if (st.size > maxBytes) {
       throw new RuntsError(`${label}: too large (${st.size} bytes; runts accepts at most ${maxBytes} bytes)`, { path: file, errno: 'EFBIG' });
     }
-    // Read up to one byte more than the limit: the file may grow after fstat.
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1 - total) || 1);
-      const got = fs.readSync(fd, chunk, 0, chunk.length, null);
-      if (got === 0) break;
-      chunks.push(chunk.subarray(0, got));
-      total += got;
-      if (total > maxBytes) throw new RuntsError(`${label}: too large (more than ${maxBytes} bytes)`, { path: file, errno: 'EFBIG' });
-    }
-    return decodeUtf8(Buffer.concat(chunks, total), label, file);
+    // the file may grow after fstat: the read is bounded too
+    return decodeUtf8(readBounded(fd, label, maxBytes, file), label, file);
   } catch (e) {
     if (e instanceof RuntsError) throw e;
     const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
     throw new RuntsError(`${label}: ${errnoDescription(code)}`, { op: 'read', path: file, errno: code, cause: e });
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * Read fd to its end, but at most one byte past maxBytes: a larger input is
+ * refused without being held. A non-blocking fd (a pipe on stdin) is waited on.
+ */
+function readBounded(fd: number, label: string, maxBytes: number, file?: string): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1 - total) || 1);
+    let got: number;
+    try {
+      got = fs.readSync(fd, chunk, 0, chunk.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); continue; }
+      if (code === 'EOF') break;
+      throw e;
+    }
+    if (got === 0) break;
+    chunks.push(chunk.subarray(0, got));
+    total += got;
+    if (total > maxBytes) throw new RuntsError(`${label}: too large (more than ${maxBytes} bytes)`, { path: file, errno: 'EFBIG' });
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** A JSON document on the standard input: bounded and valid UTF-8, as readDocumentText. */
+export function readStdinText(label: string, maxBytes = MAX_CONFIG_BYTES): string {
+  try {
+    return decodeUtf8(readBounded(0, label, maxBytes), label);
+  } catch (e) {
+    if (e instanceof RuntsError) throw e;
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new RuntsError(`${label}: cannot read the standard input: ${errnoDescription(code)}`, { op: 'read', errno: code, cause: e });
   }
 }
