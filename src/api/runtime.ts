@@ -139,48 +139,70 @@ export class Runtime {
   }
 
   /**
-   * Run the CLI. Its stderr is captured (the error line, unless the caller
-   * routes stderr itself); typed errors come back through a file.
+   * Run the CLI. Without `stdio` (the lifecycle commands) its output goes to
+   * temp files, never pipes: a container it creates inherits them and may
+   * outlive it. With `stdio` (run, exec: the container's process) the
+   * caller's choice is used, and pipes are drained unless detached. Typed
+   * errors come back through $RUNTS_ERROR_FILE.
    */
   private async spawnCli(op: string, args: string[], o: {
     stdio?: StdioOption; stdin?: string; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream; signal?: AbortSignal;
     /** the command's own exit code is a result (run, exec), not a failure */
     exitIsResult?: boolean;
+    detach?: boolean;
   } = {}): Promise<CliResult> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-api-'));
     const errFile = path.join(tmp, 'error.json');
+    const fds: number[] = [];
     try {
-      const base: unknown[] = typeof o.stdio === 'string' ? [o.stdio, o.stdio, o.stdio] : [...((o.stdio as unknown[] | undefined) ?? ['ignore', 'pipe', 'pipe'])];
-      while (base.length < 3) base.push('ignore');
-      if (o.stdin !== undefined) base[0] = 'pipe';
-      if (o.stdout) base[1] = 'pipe';
-      if (o.stderr) base[2] = 'pipe';
+      let base: unknown[];
+      const own = o.stdio === undefined;
+      if (own) {
+        const file = (name: string) => { const fd = fs.openSync(path.join(tmp, name), 'w+', 0o600); fds.push(fd); return fd; };
+        base = [o.stdin !== undefined ? 'pipe' : 'ignore', file('stdout'), file('stderr')];
+      } else {
+        base = typeof o.stdio === 'string' ? [o.stdio, o.stdio, o.stdio] : [...(o.stdio as unknown[])];
+        while (base.length < 3) base.push('ignore');
+        if (o.stdout) base[1] = 'pipe';
+        if (o.stderr) base[2] = 'pipe';
+      }
       const child = spawn(process.execPath, [this.cli, ...this.globals(), ...args], {
         stdio: base as StdioOptions,
         env: { ...process.env, RUNTS_ERROR_FILE: errFile },
       });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      child.stdout?.on('data', (b: Buffer) => (o.stdout ? o.stdout.write(b) : out.push(b)));
-      child.stderr?.on('data', (b: Buffer) => (o.stderr ? o.stderr.write(b) : err.push(b)));
+      const ends: Promise<void>[] = [];
+      const drain = (s: NodeJS.ReadableStream | null, to: NodeJS.WritableStream | undefined, into: Buffer[]) => {
+        if (!s) return;
+        s.on('data', (b: Buffer) => (to ? to.write(b) : into.push(b)));
+        ends.push(new Promise<void>((res) => { s.once('end', res); s.once('error', () => res()); s.once('close', res); }));
+      };
+      drain(child.stdout, o.stdout, out);
+      drain(child.stderr, o.stderr, err);
       if (o.stdin !== undefined) child.stdin?.end(o.stdin);
       const onAbort = () => { child.kill('SIGTERM'); };
       o.signal?.addEventListener('abort', onAbort, { once: true });
       const code = await new Promise<number>((resolve, reject) => {
         child.once('error', reject);
-        child.once('close', (c, sig) => resolve(c ?? 128 + (os.constants.signals[sig as NodeJS.Signals] ?? 0)));
+        child.once('exit', (c, sig) => resolve(c ?? 128 + (os.constants.signals[sig as NodeJS.Signals] ?? 0)));
       }).finally(() => o.signal?.removeEventListener('abort', onAbort));
-      const stderr = Buffer.concat(err);
+      // the process's output ends with it, unless it was detached (then what came so far)
+      if (!o.detach) await Promise.all(ends);
+      else { child.stdout?.destroy(); child.stderr?.destroy(); }
+      const stdout = own ? fs.readFileSync(path.join(tmp, 'stdout')) : child.stdout && !o.stdout ? Buffer.concat(out) : undefined;
+      const stderr = own ? fs.readFileSync(path.join(tmp, 'stderr')) : child.stderr && !o.stderr ? Buffer.concat(err) : undefined;
       let rec: (ErrorRecord & { name?: string }) | undefined;
       try {
         rec = JSON.parse(fs.readFileSync(errFile, 'utf8'));
       } catch { /* no typed error recorded */ }
       if (rec) throw reviveError(rec, op);
       if (code !== 0 && !o.exitIsResult) {
-        throw new RuntsError(lastErrorLine(stderr.toString()) ?? `runts ${op} exited with status ${code}`, { op });
+        throw new RuntsError(lastErrorLine(stderr?.toString() ?? '') ?? `runts ${op} exited with status ${code}`, { op });
       }
-      return { code, stdout: child.stdout && !o.stdout ? Buffer.concat(out) : undefined, stderr: child.stderr && !o.stderr ? stderr : undefined };
+      return { code, stdout, stderr };
     } finally {
+      for (const fd of fds) fs.closeSync(fd);
       fs.rmSync(tmp, { recursive: true, force: true });
     }
   }
@@ -213,7 +235,7 @@ export class Runtime {
     const args = ['run', ...Runtime.createArgs(o)];
     if (o.detach) args.push('--detach');
     if (o.keep) args.push('--keep');
-    const r = await this.spawnCli('run', [...args, '--', id], { stdio: o.stdio ?? 'inherit', stdout: o.stdout, stderr: o.stderr, signal: o.signal, exitIsResult: true });
+    const r = await this.spawnCli('run', [...args, '--', id], { stdio: o.stdio ?? 'inherit', stdout: o.stdout, stderr: o.stderr, signal: o.signal, exitIsResult: true, detach: o.detach });
     return { exitCode: r.code, stdout: r.stdout, stderr: r.stderr };
   }
 
@@ -229,7 +251,7 @@ export class Runtime {
       if (o.pidFile) args.push('--pid-file', o.pidFile);
       if (o.cgroup) args.push('--cgroup', o.cgroup);
       if (o.ignorePaused) args.push('--ignore-paused');
-      const r = await this.spawnCli('exec', [...args, '--', id], { stdio: o.stdio ?? 'inherit', stdout: o.stdout, stderr: o.stderr, signal: o.signal, exitIsResult: true });
+      const r = await this.spawnCli('exec', [...args, '--', id], { stdio: o.stdio ?? 'inherit', stdout: o.stdout, stderr: o.stderr, signal: o.signal, exitIsResult: true, detach: o.detach });
       return { exitCode: r.code, stdout: r.stdout, stderr: r.stderr };
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
@@ -279,7 +301,7 @@ export class Runtime {
 
   /** One stats event now (`runts events --stats`). */
   async stats(id: string): Promise<ContainerEvent> {
-    const r = await this.spawnCli('events', ['events', '--stats', '--', id], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = await this.spawnCli('events', ['events', '--stats', '--', id]);
     return JSON.parse(r.stdout!.toString()) as ContainerEvent;
   }
 
