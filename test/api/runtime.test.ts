@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 // the package by its name, as a user imports it (package.json "exports" -> dist/api.cjs here)
-import { ConfigError, type Process, Runtime, RuntsError, type Spec } from 'runts';
+import { ConfigError, type Process, Runtime, RuntsError } from 'runts';
 import { cannotRunContainers, uniqueId } from '../helpers/cli.js';
 import { makeBundle } from '../helpers/runts.js';
 import { hostMountsUnder, tmpdir } from '../helpers/rootfs.js';
@@ -170,8 +170,7 @@ t.test('every operation, typed', { skip: why }, async (t) => {
   t.same(await rt.list(), [], 'delete');
 
   await t.test('run: exit status, output, keep, signals', async (t) => {
-    const spec: (c: Spec) => void = () => {};
-    const b = makeBundle({ args: ['/bin/sh', '-c', 'echo ran; exit 7'], mutate: spec });
+    const b = makeBundle({ args: ['/bin/sh', '-c', 'echo ran; exit 7'] });
     const r = await rt.run(uniqueId('api-run'), { bundle: b, stdio: ['ignore', 'pipe', 'pipe'] });
     t.equal(r.exitCode, 7);
     t.equal(r.stdout?.toString(), 'ran\n');
