@@ -5,7 +5,7 @@
  * typed results and errors.
  */
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -83,7 +83,7 @@ export async function f(spec: Spec): Promise<number> {
 `);
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, types: ['node'], typeRoots: [path.join(REPO, 'node_modules/@types')] }, files: ['use.ts'] }));
   // through env -i: not with the test runner's loaders (tsc is an ES module they cannot require)
-  const tsc = (): ReturnType<typeof spawnSync<string>> => spawnSync('env', ['-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, path.join(REPO, 'node_modules/.bin/tsc'), '-p', dir], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  const tsc = (): SpawnSyncReturns<string> => spawnSync('env', ['-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, path.join(REPO, 'node_modules/.bin/tsc'), '-p', dir], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
   const r = tsc();
   t.equal(r.status, 0, `tsc: ${r.stdout}${r.stderr}`);
   // and a misuse is an error
