@@ -89,6 +89,24 @@ t.test('pack, install globally into a prefix, use, uninstall', { skip: why }, as
   const lib = run(process.execPath, ['-e', `const { Runtime } = require(${JSON.stringify(home)}); new Runtime({ root: ${JSON.stringify(root)} }).list().then((l) => console.log(JSON.stringify(l)))`]);
   t.equal(lib.stdout, '[]\n', `require of the installed package (${lib.stderr})`);
 
+  // the shipped declarations are complete: a TypeScript user of the installed package type-checks
+  const user = path.join(work, 'user');
+  fs.mkdirSync(path.join(user, 'node_modules'), { recursive: true });
+  fs.symlinkSync(home, path.join(user, 'node_modules/runts'));
+  fs.writeFileSync(path.join(user, 'use.ts'), `import { Runtime, ConfigError, SyscallError, type Resources, type State } from 'runts';
+export async function f(r: Resources): Promise<number> {
+  const rt = new Runtime({ root: '/x' });
+  const s: State = await rt.state('a');
+  await rt.update('a', r);
+  for await (const ev of rt.events('a')) return ev.type.length;
+  try { await rt.create('b', { bundle: '/b' }); } catch (e) { if (e instanceof ConfigError) return e.pointer!.length; if (e instanceof SyscallError) return e.code; }
+  return (s.pid ?? 0) + (await rt.run('c', { stdio: 'pipe' })).exitCode;
+}
+`);
+  fs.writeFileSync(path.join(user, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, types: ['node'], typeRoots: [path.join(REPO, 'node_modules/@types')] }, files: ['use.ts'] }));
+  const tsc = run(path.join(REPO, 'node_modules/.bin/tsc'), ['-p', user]);
+  t.equal(tsc.status, 0, `tsc against the installed declarations: ${tsc.stdout}${tsc.stderr}`);
+
   // man pages where man finds them, bash completion loadable
   t.same(files(path.join(prefix, 'share/man')), pkg.man.map((m) => `man8/${path.basename(m)}`).sort(), 'npm linked every page into share/man/man8');
   if (have('man')) {
