@@ -42,8 +42,13 @@ export interface CreateOptions {
   pidFile?: string;
   noPivot?: boolean;
   noNewKeyring?: boolean;
-  /** Pass fds 3..3+N-1 of the spawned CLI (give them in `stdio` of run). */
+  /** Pass fds 3..3+N-1 of the spawned CLI (give them in `stdio`). */
   preserveFds?: number;
+  /**
+   * The container process's stdio (create: it inherits the CLI's, as from runc; default 'ignore', /dev/null).
+   * Only the error, not the CLI's other messages, comes back then.
+   */
+  stdio?: StdioOption;
 }
 
 export interface RunOptions extends CreateOptions {
@@ -217,9 +222,13 @@ export class Runtime {
     return a;
   }
 
-  /** `runts create`: the container is `created`, its process waits for start(). Its stdio is /dev/null unless a console socket is given. */
+  /**
+   * `runts create`: the container is `created`, its process waits for start().
+   * Its stdio is `o.stdio` (default /dev/null), or the pty sent to `consoleSocket`.
+   */
   async create(id: string, o: CreateOptions = {}): Promise<void> {
-    await this.spawnCli('create', ['create', ...Runtime.createArgs(o), '--', id]);
+    // never pipes: the container keeps them open after the CLI exits
+    await this.spawnCli('create', ['create', ...Runtime.createArgs(o), '--', id], { stdio: o.stdio ?? 'ignore', detach: true });
   }
 
   /** `runts start`. */

@@ -169,6 +169,21 @@ t.test('every operation, typed', { skip: why }, async (t) => {
   await rt.delete(id);
   t.same(await rt.list(), [], 'delete');
 
+  await t.test('create: the container\'s stdio is the one given', async (t) => {
+    const out = path.join(tmpdir('api-out-'), 'out');
+    const fd = fs.openSync(out, 'w');
+    const cid = uniqueId('api-stdio');
+    try {
+      await rt.create(cid, { bundle: makeBundle({ args: ['/bin/sh', '-c', 'echo to-the-fd'] }), stdio: ['ignore', fd, fd] });
+    } finally {
+      fs.closeSync(fd);
+    }
+    await rt.start(cid);
+    for (let i = 0; i < 100 && (await rt.state(cid)).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 50));
+    t.equal(fs.readFileSync(out, 'utf8'), 'to-the-fd\n');
+    await rt.delete(cid);
+  });
+
   await t.test('run: exit status, output, keep, signals', async (t) => {
     const b = makeBundle({ args: ['/bin/sh', '-c', 'echo ran; exit 7'] });
     const r = await rt.run(uniqueId('api-run'), { bundle: b, stdio: ['ignore', 'pipe', 'pipe'] });
