@@ -53,11 +53,12 @@ async function buildLibrary(root, dist, common) {
   writeFileSync(join(dist, 'api.mjs'), `// the ESM face of ./api.cjs (scripts/build-extras.mjs)\nimport api from './api.cjs';\nexport const { ${names.join(', ')} } = api;\nexport default api;\n`);
   // declarations: tsc from src/api/index.ts into dist/types/ (src's layout)
   rmSync(join(dist, 'types'), { recursive: true, force: true });
-  const cfg = join(root, 'tsconfig.api.tmp.json');
+  // (a config of its own in dist/, paths relative to it: nothing written at the top level)
+  const cfg = join(dist, 'tsconfig.api.json');
   writeFileSync(cfg, JSON.stringify({
-    extends: './tsconfig.json',
-    compilerOptions: { noEmit: false, declaration: true, emitDeclarationOnly: true, outDir: 'dist/types', rootDir: 'src' },
-    include: [], files: ['src/api/index.ts'],
+    extends: '../tsconfig.json',
+    compilerOptions: { noEmit: false, declaration: true, emitDeclarationOnly: true, outDir: './types', rootDir: '../src' },
+    include: [], files: ['../src/api/index.ts'],
   }));
   try {
     const tsc = join(root, 'node_modules/.bin/tsc');
