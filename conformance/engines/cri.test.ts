@@ -40,15 +40,15 @@ function tests(): void {
    * namespace options network POD, pid CONTAINER (POD with shareProcessNamespace), ipc POD; a hostname only
    * when the pod has its own network (host-network pods keep the node's uts namespace, no hostname).
    */
-  async function runPod(name: string, nsOpts: Msg = {}, extra: Msg = {}): Promise<Pod> {
+  async function runPod(name: string, nsOpts: Msg = {}, extra: Msg = {}, securityContext: Msg = {}): Promise<Pod> {
     const uid = `${env.tag}-${++seq}`;
     const options = { network: 'POD', pid: 'CONTAINER', ipc: 'POD', ...nsOpts };
     const cfg = {
       metadata: { name, uid, namespace: 'runts-cri', attempt: 0 },
       hostname: options.network === 'NODE' ? '' : name,
       log_directory: path.join(env.logDir, uid),
-      linux: { cgroup_parent: env.podCgroup(uid), security_context: { namespace_options: options } },
       ...extra,
+      linux: { ...extra.linux, cgroup_parent: env.podCgroup(uid), security_context: { ...securityContext, namespace_options: options } },
     };
     const r = await cri().rt('RunPodSandbox', { config: cfg });
     const st = await cri().rt('PodSandboxStatus', { pod_sandbox_id: r.pod_sandbox_id, verbose: true });
@@ -69,6 +69,15 @@ function tests(): void {
 
   async function ctrPid(id: string): Promise<number> {
     return Number(infoOf(await cri().rt('ContainerStatus', { container_id: id, verbose: true })).pid);
+  }
+
+  /**
+   * /proc/PID/status once the process runs its own program: StartContainer can return while the runtime's init
+   * is still on its way to execve (credentials and capabilities change at the exec).
+   */
+  function statusAfterExec(pid: number, comm: string): string {
+    waitFor(() => { try { return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm; } catch { return true; } }, 10_000, 20);
+    return fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   }
 
   async function ctrStatus(id: string): Promise<Msg> {
@@ -305,7 +314,7 @@ function tests(): void {
   check('cri: a container whose image user is non-root (USER app from the image\'s /etc/passwd)', [], async (t) => {
     const pod = await runPod('user');
     const c = await runCtr(pod, 'app', ['sleep', '3600'], { image: { image: env.userImage } });
-    const status = fs.readFileSync(`/proc/${c.pid}/status`, 'utf8');
+    const status = statusAfterExec(c.pid, 'sleep');
     t.match(status, /^Uid:\s+1000\s+1000\s+1000\s+1000$/m, 'the process runs as uid 1000 (real, effective, saved, fs)');
     t.match(status, /^Gid:\s+1000\s+1000\s+1000\s+1000$/m, 'gid 1000');
     const user = env.wrapper.configs().get(c.id)?.process?.user ?? {};
@@ -335,6 +344,105 @@ function tests(): void {
     t.match(r.out, /data-ok/, '/data is writable');
     t.equal(fs.readFileSync(path.join(emptyDir, 'f'), 'utf8'), 'written\n', 'the host sees the file in the emptyDir');
     t.match(r.out, /^\S+ \/ \S+ ro[,\s]/m, '/proc/self/mounts: / is ro');
+    await removePod(pod);
+  });
+
+  check('cri: a kubelet-shaped container: /etc/hosts and /dev/termination-log file mounts, a read-only config dir, env, workdir, RuntimeDefault seccomp, drop ALL + add NET_BIND_SERVICE, pod sysctls', [], async (t) => {
+    const pod = await runPod('kubelet', {}, { linux: { sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0', 'kernel.shm_rmid_forced': '1' } } });
+    const kd = path.join(env.dir, 'kubelet-pod');
+    fs.mkdirSync(path.join(kd, 'config'), { recursive: true });
+    fs.writeFileSync(path.join(kd, 'hosts'), `127.0.0.1\tlocalhost\n${pod.ip}\tkubelet\n`);
+    fs.writeFileSync(path.join(kd, 'termination-log'), '');
+    fs.writeFileSync(path.join(kd, 'config/key'), 'value-from-configmap\n');
+    const c = await runCtr(pod, 'app', ['sleep', '3600'], {
+      // KeyValue.value is bytes in this proto (string in containerd 1.6's: the same wire format); a JS string would be read as base64
+      envs: [{ key: 'FOO', value: Buffer.from('bar') }], working_dir: '/tmp',
+      mounts: [
+        { container_path: '/etc/hosts', host_path: path.join(kd, 'hosts') },
+        { container_path: '/dev/termination-log', host_path: path.join(kd, 'termination-log') },
+        { container_path: '/etc/config', host_path: path.join(kd, 'config'), readonly: true },
+      ],
+      linux: { security_context: { seccomp: { profile_type: 'RuntimeDefault' }, capabilities: { drop_capabilities: ['ALL'], add_capabilities: ['NET_BIND_SERVICE'] } } },
+    });
+    const st = statusAfterExec(c.pid, 'sleep');
+    t.match(st, /^Seccomp:\s+2$/m, 'RuntimeDefault: a seccomp filter (Seccomp: 2)');
+    t.match(st, /^CapEff:\s+0+400$/m, 'CapEff: NET_BIND_SERVICE only');
+    t.match(st, /^CapBnd:\s+0+400$/m, 'CapBnd: NET_BIND_SERVICE only');
+    const r = await execSync(c.id, ['sh', '-c', 'echo "FOO=$FOO"; pwd; cat /etc/hosts; echo "the end" > /dev/termination-log; cat /etc/config/key; touch /etc/config/new 2>&1; cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shm_rmid_forced; nc -l -p 80 -w 1 2>&1 & sleep 0.3; kill $! 2>/dev/null; echo bound']);
+    t.match(r.out, /^FOO=bar$/m, 'the env');
+    t.match(r.out, /^\/tmp$/m, 'the working dir');
+    t.match(r.out, new RegExp(`kubelet\n`), 'the kubelet\'s /etc/hosts file is mounted');
+    t.equal(fs.readFileSync(path.join(kd, 'termination-log'), 'utf8'), 'the end\n', 'the host reads the termination message (a file bind mount into /dev)');
+    t.match(r.out, /^value-from-configmap$/m, 'the config dir');
+    t.match(r.out, /Read-only file system/, 'the config dir is read-only');
+    t.match(r.out, /^0\n1$/m, 'the pod\'s sysctls (net.ipv4.ip_unprivileged_port_start 0, kernel.shm_rmid_forced 1)');
+    t.notMatch(r.out, /Permission denied|in use/i, 'port 80 can be bound (NET_BIND_SERVICE)');
+    const seccomp = env.wrapper.configs().get(c.id)?.linux?.seccomp;
+    t.equal(seccomp?.defaultAction, 'SCMP_ACT_ERRNO', 'config.json: containerd\'s default profile');
+    const blocked = await execSync(c.id, ['sh', '-c', 'unshare -r true 2>&1; echo rc=$?']);
+    t.match(blocked.out, /Operation not permitted[\s\S]*rc=1/, 'unshare is refused inside');
+    await removePod(pod);
+  });
+
+  check('cri: a privileged pod and container (all capabilities, host devices, no seccomp)', [], async (t) => {
+    const p = await runPod('privileged', {}, {}, { privileged: true });
+    const c = await runCtr(p, 'app', ['sleep', '3600'], { linux: { security_context: { privileged: true } } });
+    const mine = /^CapBnd:\s+(\S+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1];
+    const st = statusAfterExec(c.pid, 'sleep');
+    t.equal(/^CapEff:\s+(\S+)$/m.exec(st)?.[1], mine, `CapEff: every capability this host has (${mine})`);
+    t.match(st, /^Seccomp:\s+0$/m, 'no seccomp filter');
+    const r = await execSync(c.id, ['sh', '-c', 'ls /dev; grep " /sys " /proc/self/mounts']);
+    t.match(r.out, /^kmsg$/m, 'the host\'s devices are in /dev (kmsg)');
+    t.match(r.out, /^loop-control$/m, 'the host\'s devices are in /dev (loop-control)');
+    // one sysfs superblock per network namespace: the container's sysfs mount shares the pause's. runc mounts the
+    // pause's /sys with MS_RDONLY, which makes that superblock read-only, so a privileged container's "rw" /sys is
+    // read-only all the same; runts makes the pause's mount read-only (bind remount) and leaves the superblock as is.
+    const sysInfo = (pid: number) => fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/sys') ?? '';
+    const superRo = (l: string) => (l.split(' - ')[1]?.split(' ')[2] ?? '').split(',').includes('ro');
+    const sysfs = (env.wrapper.configs().get(c.id)?.mounts ?? []).find((m: Msg) => m.destination === '/sys');
+    const ro = (sysfs?.options ?? []).includes('ro') || superRo(sysInfo(p.pid));
+    t.match(r.out, new RegExp(` /sys sysfs ${ro ? 'ro' : 'rw'}[,\\s]`), `/sys is ${ro ? 'read-only' : 'read-write'}: config.json asks ${JSON.stringify(sysfs?.options)}, the pod's sysfs superblock is ${superRo(sysInfo(p.pid)) ? 'read-only' : 'read-write'} (pause: ${sysInfo(p.pid).split(' - ')[1]})`);
+    t.equal(superRo(sysInfo(c.pid)), superRo(sysInfo(p.pid)), 'the container\'s sysfs is the pause\'s superblock (one per network namespace)');
+    await removePod(p);
+  });
+
+  check('cri: a pod with pid and ipc NODE (hostPID, hostIPC)', [], async (t) => {
+    const pod = await runPod('hostpid', { pid: 'NODE', ipc: 'NODE' });
+    const c = await runCtr(pod, 'app', ['sleep', '3600']);
+    t.equal(ns(c.pid, 'pid'), ns('self', 'pid'), 'the container is in the host\'s pid namespace');
+    t.equal(ns(c.pid, 'ipc'), ns('self', 'ipc'), 'and the host\'s ipc namespace');
+    t.not(ns(c.pid, 'net'), ns('self', 'net'), 'but the pod\'s own network namespace');
+    const ps = await execSync(c.id, ['sh', '-c', 'cat /proc/1/comm; echo $$ > /dev/null; ls /proc | grep -c "^[0-9]"']);
+    t.notMatch(ps.out.split('\n')[0]!, /^pause$/, `inside: pid 1 is the host's init (${ps.out.split('\n')[0]})`);
+    await removePod(pod);
+  });
+
+  check('cri: a container with a terminal (tty: true): the console socket, the log', [], async (t) => {
+    const pod = await runPod('tty');
+    const c = await runCtr(pod, 'app', ['sh', '-c', 'tty; sleep 3600'], { tty: true, stdin: true });
+    const log = path.join(pod.cfg.log_directory, 'app-0.log');
+    t.ok(waitFor(() => { try { return /\/dev\/pts\/\d+/.test(fs.readFileSync(log, 'utf8')); } catch { return false; } }, 10_000, 50), 'the log has the tty the process sees (/dev/pts/N)');
+    t.ok(env.wrapper.calls().some((a) => a.includes(c.id) && a.includes('create') && a.includes('--console-socket')), 'create got --console-socket');
+    t.equal(env.wrapper.configs().get(c.id)?.process?.terminal, true, 'config.json: process.terminal');
+    await removePod(pod);
+  });
+
+  check('cri: a device from the host (devices: /dev/null as /dev/xnull)', [], async (t) => {
+    const pod = await runPod('dev');
+    const c = await runCtr(pod, 'app', ['sleep', '3600'], { devices: [{ container_path: '/dev/xnull', host_path: '/dev/null', permissions: 'rwm' }] });
+    const r = await execSync(c.id, ['sh', '-c', 'stat -c "%t:%T %F" /dev/xnull; echo x > /dev/xnull && echo written']);
+    t.match(r.out, /^1:3 character special file$/m, 'the node is c 1:3');
+    t.match(r.out, /written/, 'the device cgroup allows it');
+    await removePod(pod);
+  });
+
+  check('cri: an OOM-killed container: exit 137, reason OOMKilled', [], async (t) => {
+    const pod = await runPod('oom');
+    const c = await runCtr(pod, 'app', ['sh', '-c', 'echo start; x=$(head -c 268435456 /dev/zero | tr "\\0" x); echo survived'], { linux: { resources: { memory_limit_in_bytes: 16 << 20 } } });
+    const st = await waitExited(c.id);
+    t.equal(st.state, 'CONTAINER_EXITED', 'it exited');
+    t.equal(st.exit_code, 137, 'exit 137 (killed)');
+    t.equal(st.reason, 'OOMKilled', 'ContainerStatus reason OOMKilled (the shim saw the memory cgroup\'s OOM event)');
     await removePod(pod);
   });
 
