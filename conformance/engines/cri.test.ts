@@ -208,6 +208,21 @@ function tests(): void {
     await removePod(other);
   });
 
+  check('cri: with pid POD, a container that exits takes its own leftover processes only (the shim\'s kill --all)', [], async (t) => {
+    const pod = await runPod('killall', { pid: 'POD' });
+    const stay = await runCtr(pod, 'stay', ['sleep', '2001']);
+    const leave = await runCtr(pod, 'leave', ['sh', '-c', 'sleep 2002 & echo started; sleep 0.5; exit 0']);
+    const st = await waitExited(leave.id);
+    t.equal(st.exit_code, 0, 'the container\'s main process exited 0');
+    const orphans = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && !processGone(Number(p))).filter((p) => { try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\0' + '2002\0'; } catch { return false; } });
+    t.ok(waitFor(() => orphans().length === 0, 10_000, 50), `its background child (sleep 2002) was killed with it (${orphans().join(' ') || 'none left'})`);
+    t.ok(env.wrapper.calls().some((a) => a.includes(leave.id) && a.includes('kill') && a.includes('--all')), 'the shim called kill --all ID 9');
+    t.notOk(processGone(stay.pid), 'the other container still runs');
+    t.notOk(processGone(pod.pid), 'the pause still runs');
+    t.equal((await ctrStatus(stay.id)).state, 'CONTAINER_RUNNING', 'ContainerStatus: the other is RUNNING');
+    await removePod(pod);
+  });
+
   check('cri: ExecSync (the probes\' call): exit codes, stdout and stderr, a timeout', [], async (t) => {
     const pod = await runPod('exec');
     const c = await runCtr(pod, 'app', ['sleep', '3600']);
@@ -289,6 +304,15 @@ function tests(): void {
     const sigs = env.wrapper.calls().filter((a) => a.includes(stubborn.id) && a.includes('kill')).map((a) => a[a.length - 1]);
     t.same(sigs.slice(0, 2), ['15', '9'], `the shim called kill ID 15, then kill ID 9 (${sigs.join(' ')})`);
     t.notOk(fs.existsSync(path.join(env.stateRoot, stubborn.id)), `no ${CRI_RUNTIME_NAME} state for the exited container (the shim deleted it)`);
+    const now = await runCtr(pod, 'now', ['sh', '-c', 'trap "echo got TERM" TERM; while :; do sleep 0.1; done']);
+    await cri().rt('StopContainer', { container_id: now.id, timeout: 0 });
+    const ns0 = await ctrStatus(now.id);
+    t.same([ns0.state, ns0.exit_code], ['CONTAINER_EXITED', 137], 'timeout 0: killed at once (exit 137)');
+    await cri().rt('RemoveContainer', { container_id: polite.id });
+    const running = await runCtr(pod, 'running', ['sleep', '3600']);
+    await cri().rt('RemoveContainer', { container_id: running.id });
+    t.ok(processGone(running.pid), 'RemoveContainer of a running container kills it');
+    t.notOk(fs.existsSync(path.join(env.stateRoot, running.id)), `and leaves no ${CRI_RUNTIME_NAME} state`);
     await removePod(pod);
   });
 
