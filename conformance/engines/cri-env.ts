@@ -157,7 +157,7 @@ state = "${d}/state"
 
   /** Start containerd and wait for the CRI to answer Version. */
   async start(): Promise<string | null> {
-    const log = fs.openSync(path.join(this.dir, 'containerd.log'), 'w');
+    const log = fs.openSync(path.join(this.dir, 'containerd.log'), 'a');
     this.daemon = spawn('containerd', ['--config', path.join(this.dir, 'config.toml')], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     if (!waitFor(() => fs.existsSync(this.sock), 20_000, 100)) return 'containerd did not create its socket';
@@ -175,6 +175,17 @@ state = "${d}/state"
       await new Promise((r) => setTimeout(r, 200));
     }
     return `the CRI is not ready: ${last}`;
+  }
+
+  /** Stop containerd (SIGTERM; its shims and pods keep running) and start it again on the same root and state. */
+  async restart(): Promise<string | null> {
+    this.client?.close();
+    this.client = null;
+    const pid = this.daemon?.pid;
+    this.daemon?.kill('SIGTERM');
+    if (pid && !waitFor(() => processGone(pid), 10_000, 50)) return 'containerd did not stop on SIGTERM';
+    fs.rmSync(this.sock, { force: true });
+    return this.start();
   }
 
   ctr(args: string[], opts: { timeoutMs?: number } = {}): Exec {

@@ -149,6 +149,8 @@ function tests(): void {
     const ip = await execSync(c.id, ['ip', '-o', 'addr']);
     t.match(ip.out, new RegExp(`eth0\\s+inet ${pod.ip.replace(/\./g, '\\.')}/24`), 'inside: eth0 has the pod IP');
     t.match(ip.out, /lo\s+inet 127\.0\.0\.1\/8/, 'inside: lo has 127.0.0.1 (the loopback plugin)');
+    const files = await execSync(c.id, ['sh', '-c', 'hostname; cat /etc/hostname; grep -c . /etc/resolv.conf >/dev/null && echo resolv']);
+    t.equal(files.out, 'net\nnet\nresolv\n', 'inside: the pod\'s hostname, /etc/hostname and /etc/resolv.conf from the sandbox');
     const flags = await execSync(c.id, ['cat', '/sys/class/net/lo/flags']);
     t.ok(Number(flags.out.trim()) & 1, `inside: lo is up (flags ${flags.out.trim()})`);
     let got = '';
@@ -386,7 +388,14 @@ function tests(): void {
         { container_path: '/dev/termination-log', host_path: path.join(kd, 'termination-log') },
         { container_path: '/etc/config', host_path: path.join(kd, 'config'), readonly: true },
       ],
-      linux: { security_context: { seccomp: { profile_type: 'RuntimeDefault' }, capabilities: { drop_capabilities: ['ALL'], add_capabilities: ['NET_BIND_SERVICE'] } } },
+      linux: {
+        security_context: {
+          seccomp: { profile_type: 'RuntimeDefault' }, capabilities: { drop_capabilities: ['ALL'], add_capabilities: ['NET_BIND_SERVICE'] },
+          // the kubelet's defaults (procMount Default)
+          masked_paths: ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'],
+          readonly_paths: ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+        },
+      },
     });
     const st = statusAfterExec(c.pid, 'sleep');
     t.match(st, /^Seccomp:\s+2$/m, 'RuntimeDefault: a seccomp filter (Seccomp: 2)');
@@ -403,6 +412,12 @@ function tests(): void {
     t.notMatch(r.out, /Permission denied|in use/i, 'port 80 can be bound (NET_BIND_SERVICE)');
     const seccomp = env.wrapper.configs().get(c.id)?.linux?.seccomp;
     t.equal(seccomp?.defaultAction, 'SCMP_ACT_ERRNO', 'config.json: containerd\'s default profile');
+    const cfg = env.wrapper.configs().get(c.id)!;
+    const masked = ((cfg.linux.maskedPaths ?? []) as string[]).filter((m) => m.startsWith('/proc/'));
+    const probe = await execSync(c.id, ['sh', '-c', `for p in ${masked.join(' ')}; do if [ -d $p ]; then echo "$p $(ls $p | wc -l)"; elif [ -e $p ]; then echo "$p $(head -c 16 $p 2>/dev/null | wc -c)"; fi; done; echo x 2>&1 > /proc/sys/kernel/domainname || echo sys-ro`]);
+    t.ok(masked.length > 0, `config.json masks ${masked.join(' ')}`);
+    t.ok(probe.out.split('\n').filter((l) => l.startsWith('/proc/')).every((l) => l.endsWith(' 0')), `the masked paths read as empty (${probe.out.replace(/\n/g, ', ')})`);
+    t.match(probe.out, /sys-ro/, '/proc/sys is read-only');
     const blocked = await execSync(c.id, ['sh', '-c', 'unshare -r true 2>&1; echo rc=$?']);
     t.match(blocked.out, /Operation not permitted[\s\S]*rc=1/, 'unshare is refused inside');
     await removePod(pod);
@@ -470,8 +485,43 @@ function tests(): void {
     await removePod(pod);
   });
 
+  check('cri: a missing executable: StartContainer fails with the runtime\'s reason, and nothing of the container is left', [], async (t) => {
+    const pod = await runPod('missing');
+    const config = { metadata: { name: 'app', attempt: 0 }, image: { image: env.image }, command: ['/no/such/binary'], log_path: 'app-0.log', linux: { security_context: { namespace_options: pod.cfg.linux.security_context.namespace_options } } };
+    const c = await cri().rt('CreateContainer', { pod_sandbox_id: pod.id, config, sandbox_config: pod.cfg });
+    let err = '';
+    try { await cri().rt('StartContainer', { container_id: c.container_id }); } catch (e) { err = (e as Error).message; }
+    t.match(err, /no such file or directory|executable file not found/i, `StartContainer fails: ${err}`);
+    const st = await ctrStatus(c.container_id);
+    t.equal(st.state, 'CONTAINER_EXITED', 'ContainerStatus: EXITED');
+    t.equal(st.reason, 'StartError', 'reason StartError (what the kubelet shows as the container\'s state)');
+    t.match(st.message, /\/no\/such\/binary/, 'the message names the executable');
+    t.notOk(fs.existsSync(path.join(env.stateRoot, c.container_id)), `no ${CRI_RUNTIME_NAME} state left`);
+    t.same(cgroupDirs(c.container_id), [], 'no cgroup left');
+    t.equal((await ctrStatus((await runCtr(pod, 'next', ['sleep', '3600'])).id)).state, 'CONTAINER_RUNNING', 'the pod still runs other containers');
+    await removePod(pod);
+  });
+
+  check('cri: containerd restarts under running pods: they keep running and stay manageable', [], async (t) => {
+    const pod = await runPod('survivor', { pid: 'POD' });
+    const c = await runCtr(pod, 'app', ['sleep', '3600']);
+    const err = await env.restart();
+    t.equal(err, null, `containerd restarted: ${err ?? 'ready'}`);
+    t.notOk(processGone(pod.pid) || processGone(c.pid), 'the pause and the container ran on');
+    t.equal((await cri().rt('PodSandboxStatus', { pod_sandbox_id: pod.id })).status.state, 'SANDBOX_READY', 'PodSandboxStatus: READY');
+    t.equal((await ctrStatus(c.id)).state, 'CONTAINER_RUNNING', 'ContainerStatus: RUNNING');
+    t.equal((await execSync(c.id, ['echo', 'still here'])).out, 'still here\n', 'ExecSync works');
+    await cri().rt('UpdateContainerResources', { container_id: c.id, linux: { memory_limit_in_bytes: 48 << 20 } });
+    t.equal(cgroupFile(c.pid, 'memory', 'memory.limit_in_bytes'), String(48 << 20), 'UpdateContainerResources works');
+    await removePod(pod);
+    t.ok(processGone(pod.pid) && processGone(c.pid), 'StopPodSandbox/RemovePodSandbox end them');
+    t.same([pod.id, c.id].filter((id) => fs.existsSync(path.join(env.stateRoot, id))), [], `no ${CRI_RUNTIME_NAME} state left`);
+  });
+
   check('cri: StopPodSandbox/RemovePodSandbox leave no process, mount, cgroup, netns or runtime state', [], async (t) => {
+    const portsBefore = env.bridgePorts();
     const pod = await runPod('cleanup', { pid: 'POD' });
+    t.ok(fs.existsSync(path.join(env.dir, 'cni/ipam', env.netName, pod.ip)), `host-local leased ${pod.ip}`);
     const a = await runCtr(pod, 'a', ['sleep', '3600']);
     const b = await runCtr(pod, 'b', ['sh', '-c', 'sleep 3600 & sleep 3601']);
     const ids = [pod.id, a.id, b.id];
@@ -491,8 +541,8 @@ function tests(): void {
     t.same(cgroupDirs(`pod${pod.uid}`).filter((d) => !d.endsWith(`/pod${pod.uid}`)), [], 'no cgroup below the pod\'s');
     const procs = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => { try { return fs.readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(`pod${pod.uid}/`); } catch { return false; } });
     t.same(procs, [], 'no process in the pod\'s cgroups');
-    t.equal(env.bridgePorts().length, 0, 'no veth on the bridge');
-    t.same(fs.readdirSync(path.join(env.dir, 'cni/ipam', env.netName)).filter((f) => f.startsWith(env.net)), [], 'host-local released the pod IP');
+    t.same(env.bridgePorts().filter((p) => !portsBefore.includes(p)), [], 'no veth of the pod on the bridge');
+    t.notOk(fs.existsSync(path.join(env.dir, 'cni/ipam', env.netName, pod.ip)), `host-local released the pod IP ${pod.ip}`);
   });
 
   check('cri: nothing is left behind after the daemon stops (processes, shims, mounts, netns, cgroups, veths, iptables, runtime state)', [], async (t) => {
