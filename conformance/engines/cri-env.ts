@@ -286,6 +286,8 @@ state = "${d}/state"
         waitFor(() => processGone(pid), 5_000, 50);
       }
     }
+    // RUNTS_CRI_LOG=FILE keeps containerd's log (the temp dir goes): the shims' and the runtime's errors are in it
+    if (process.env.RUNTS_CRI_LOG) try { fs.copyFileSync(path.join(this.dir, 'containerd.log'), process.env.RUNTS_CRI_LOG); } catch { /* never started */ }
     const ports = this.bridgePorts();
     if (ports.length) left.push(`veths on ${this.bridge}: ${ports.join(' ')}`);
     const nat = this.natRules();

@@ -258,7 +258,7 @@ function tests(): void {
       linux: { resources: { memory_limit_in_bytes: 64 << 20, cpu_period: 100_000, cpu_quota: 20_000, cpu_shares: 512 } },
     });
     t.equal(env.wrapper.configs().get(c.id)?.linux?.cgroupsPath, `${env.podCgroup(uid)}/${c.id}`, 'config.json: cgroupsPath <cgroup_parent>/<container id>');
-    for (const ctl of ['memory', 'cpu', 'pids', 'devices', 'freezer']) t.equal(cgroupOf(c.pid, ctl), `${env.podCgroup(uid)}/${c.id}`, `${ctl}: the container's cgroup is under the pod's`);
+    for (const ctl of ['memory', 'cpu', 'cpuset', 'pids', 'devices', 'freezer', 'blkio']) t.equal(cgroupOf(c.pid, ctl), `${env.podCgroup(uid)}/${c.id}`, `${ctl}: the container's cgroup is under the pod's`);
     t.equal(cgroupFile(c.pid, 'memory', 'memory.limit_in_bytes'), String(64 << 20), 'memory.limit_in_bytes 64 MiB');
     t.equal(cgroupFile(c.pid, 'cpu', 'cpu.cfs_quota_us'), '20000', 'cpu.cfs_quota_us 20000');
     t.equal(cgroupFile(c.pid, 'cpu', 'cpu.cfs_period_us'), '100000', 'cpu.cfs_period_us 100000');
@@ -270,6 +270,10 @@ function tests(): void {
     t.equal(cgroupFile(c.pid, 'memory', 'memory.limit_in_bytes'), String(96 << 20), 'after the update: memory.limit_in_bytes 96 MiB');
     t.equal(cgroupFile(c.pid, 'cpu', 'cpu.cfs_quota_us'), '50000', 'after the update: cpu.cfs_quota_us 50000');
     t.equal(cgroupFile(c.pid, 'cpu', 'cpu.shares'), '256', 'after the update: cpu.shares 256');
+    // new cpuset cgroups start empty on v1: the runtime fills the pod's levels it made from their parents
+    t.equal(cgroupFile(c.pid, 'cpuset', 'cpuset.cpus'), fs.readFileSync('/sys/fs/cgroup/cpuset/cpuset.cpus', 'utf8').trim(), 'cpuset.cpus: the host\'s (inherited through the pod\'s levels)');
+    await cri().rt('UpdateContainerResources', { container_id: c.id, linux: { memory_limit_in_bytes: 96 << 20, cpu_period: 100_000, cpu_quota: 50_000, cpu_shares: 256, cpuset_cpus: '0' } });
+    t.equal(cgroupFile(c.pid, 'cpuset', 'cpuset.cpus'), '0', 'after an update with cpuset_cpus 0: cpuset.cpus 0');
     t.ok(env.wrapper.calls().some((a) => a.includes(c.id) && a.includes('update')), `the shim called ${CRI_RUNTIME_NAME} update`);
     const st = await ctrStatus(c.id);
     t.equal(st.resources?.linux?.memory_limit_in_bytes, 96 << 20, 'ContainerStatus reports the new memory limit');
