@@ -79,6 +79,8 @@ export class CriEnv {
   readonly pauseImage = 'localhost/runts-cri/pause:1';
   readonly image = 'localhost/runts-cri/busybox:1';
   readonly userImage = 'localhost/runts-cri/busybox-user:1';
+  /** CAP_SYS_RESOURCE (lowering oom_score_adj needs it; this VM lacks it). */
+  readonly canLowerOomScore = (BigInt(`0x${/^CapEff:\s+(\S+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`) >> 24n & 1n) === 1n;
   client: CriClient | null = null;
   private daemon: ChildProcess | null = null;
   private left: string[] | null = null;
@@ -135,9 +137,9 @@ state = "${d}/state"
   enable_selinux = false
   disable_apparmor = true
   netns_mounts_under_state_dir = true
-  # this machine lacks CAP_SYS_RESOURCE: an oom_score_adj below containerd's own (the sandbox's -998) cannot be
-  # written, by runc or runts; containerd clamps it to its own score, as on rootless/unprivileged nodes
-  restrict_oom_score_adj = true
+  # without CAP_SYS_RESOURCE an oom_score_adj below containerd's own (the sandbox's -998) cannot be written, by runc
+  # or runts: containerd then clamps it to its own score, as on rootless/unprivileged nodes
+  restrict_oom_score_adj = ${!this.canLowerOomScore}
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "native"
     default_runtime_name = "runc"
