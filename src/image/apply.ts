@@ -53,8 +53,16 @@ export class LayerApplier implements TarSink {
   private mine = new Set<string>();
   /** Directory mtimes, set when the layer is done (children change them). */
   private dirTimes: { comps: string[]; mtime: number }[] = [];
+  /**
+   * The mtime each directory had before this layer changed something in it:
+   * restored when the layer is done (umoci does the same), so only the
+   * directories a layer lists take its mtimes.
+   */
+  private touched = new Map<string, number>();
   private file?: { fd: number; shown: string; e: TarEntry };
   private total = 0;
+  /** Something was removed: cached directory fds may name dead directories; dropped at the next lookup. */
+  private stale = false;
   readonly stats: ApplyStats = { entries: 0, bytes: 0, skippedXattrs: 0 };
 
   constructor(
@@ -127,8 +135,11 @@ export class LayerApplier implements TarSink {
   /** Directory mtimes, deepest first; then every cached fd is closed. */
   finish(): void {
     this.abort();
+    const listed = new Set(this.dirTimes.map((d) => d.comps.join('/')));
+    const restore = [...this.touched].filter(([k]) => !listed.has(k)).map(([k, mtime]) => ({ comps: k === '' ? [] : k.split('/'), mtime }));
+    this.touched.clear();
     this.dirTimes.sort((a, b) => b.comps.length - a.comps.length);
-    for (const { comps, mtime } of this.dirTimes) {
+    for (const { comps, mtime } of [...restore, ...this.dirTimes]) {
       const fd = tryOpenInRoot(this.rootfd, shownOf(comps), { nofollow: true });
       if (fd === null) continue;
       try {
@@ -154,6 +165,7 @@ export class LayerApplier implements TarSink {
   /** O_PATH fd of the parent directory of comps, made (0755, root) when missing; cached. */
   private parent(comps: string[]): number {
     const key = comps.slice(0, -1).join('/');
+    if (this.stale) { this.clearDirs(); this.stale = false; }
     const hit = this.dirs.get(key);
     if (hit !== undefined) return hit;
     if (this.dirs.size >= DIR_CACHE_MAX) this.clearDirs();
@@ -167,14 +179,21 @@ export class LayerApplier implements TarSink {
       throw e;
     }
     this.dirs.set(key, fd);
+    this.touch(key, fd);
     return fd;
+  }
+
+  private touch(key: string, fd: number): void {
+    if (this.touched.has(key)) return;
+    const st = fs.fstatSync(fd, { bigint: true });
+    if ((Number(st.mode) & 0o170000) === 0o040000) this.touched.set(key, Number(st.mtimeNs) / 1e9);
   }
 
   /** Remove one name below a verified directory; a directory with everything in it, fd by fd. */
   private remove(dirFd: number, name: string, shown: string, st?: fs.Stats): void {
     const s = st ?? lstatAt(dirFd, name);
     if (!s) return;
-    this.clearDirs();
+    this.stale = true;
     if (s.isDirectory()) {
       const fd = openat(dirFd, name, O.RDONLY | O.DIRECTORY | O.NOFOLLOW, 0, shown);
       try {
@@ -295,6 +314,7 @@ export class LayerApplier implements TarSink {
     const parent = tryOpenInRoot(this.rootfd, shownOf(comps.slice(0, -1)), { directory: true });
     if (parent === null) return; // nothing below to hide
     try {
+      this.touch(comps.slice(0, -1).join('/'), parent);
       this.remove(parent, name, shown);
     } finally {
       close(parent);
@@ -306,6 +326,7 @@ export class LayerApplier implements TarSink {
     const shown = shownOf(comps);
     if (this.mode === 'overlay') {
       const pfd = mkdirAllInRoot(this.rootfd, shown);
+      this.stale = true;
       let fd: number;
       try { fd = openat(pfd, '.', O.RDONLY | O.DIRECTORY, 0, shown); } finally { close(pfd); }
       try {
@@ -320,6 +341,7 @@ export class LayerApplier implements TarSink {
     if (dir === null) return;
     const prefix = comps.length ? comps.join('/') + '/' : '';
     try {
+      this.touch(comps.join('/'), dir);
       for (const child of readdirFd(dir)) {
         if (!this.mine.has(prefix + child)) this.remove(dir, child, `${shown === '/' ? '' : shown}/${child}`);
       }

@@ -20,7 +20,7 @@ export interface TarItem {
   mtime?: number;
   devmajor?: number;
   devminor?: number;
-  xattrs?: Record<string, string>;
+  xattrs?: Record<string, string | Buffer>;
   /** Force a pax "path" record even for short names. */
   paxPath?: boolean;
 }
@@ -71,7 +71,7 @@ export function makeTar(items: TarItem[], opts: { noEnd?: boolean } = {}): Buffe
     const recs: Buffer[] = [];
     if (it.paxPath || Buffer.byteLength(it.name) > 100) recs.push(paxRecord('path', Buffer.from(it.name)));
     if (it.linkname && Buffer.byteLength(it.linkname) > 100) recs.push(paxRecord('linkpath', Buffer.from(it.linkname)));
-    for (const [k, v] of Object.entries(it.xattrs ?? {})) recs.push(paxRecord(`SCHILY.xattr.${k}`, Buffer.from(v)));
+    for (const [k, v] of Object.entries(it.xattrs ?? {})) recs.push(paxRecord(`SCHILY.xattr.${k}`, Buffer.isBuffer(v) ? v : Buffer.from(v)));
     if (recs.length) {
       const pax = Buffer.concat(recs);
       out.push(header('PaxHeaders/x', 'x', pax.length, {}), pad(pax));

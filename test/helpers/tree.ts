@@ -19,7 +19,7 @@ export function xattrsOf(p: string): Record<string, string> {
   const n = Number(llist(p, buf, buf.length));
   if (n <= 0) return {};
   const out: Record<string, string> = {};
-  for (const name of buf.subarray(0, n).toString('latin1').split('\0').filter(Boolean)) {
+  for (const name of buf.subarray(0, n).toString('latin1').split('\0').filter(Boolean).sort()) {
     if (name === 'security.selinux') continue;
     const v = Buffer.alloc(65536);
     const m = Number(lget(p, name, v, v.length));
