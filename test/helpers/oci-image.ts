@@ -35,8 +35,8 @@ function header(name: string, flag: string, size: number, it: Partial<TarItem>):
   const h = Buffer.alloc(512);
   h.write(name.slice(0, 100), 0, 'utf8');
   h.write(octal(it.mode ?? 0o644, 8), 100);
-  h.write(octal(it.uid ?? 0, 8), 108);
-  h.write(octal(it.gid ?? 0, 8), 116);
+  h.write(octal(Math.min(it.uid ?? 0, 0o7777777), 8), 108);
+  h.write(octal(Math.min(it.gid ?? 0, 0o7777777), 8), 116);
   h.write(octal(size, 12), 124);
   h.write(octal(it.mtime ?? 1_700_000_000, 12), 136);
   h.write('        ', 148);
@@ -71,6 +71,9 @@ export function makeTar(items: TarItem[], opts: { noEnd?: boolean } = {}): Buffe
     const recs: Buffer[] = [];
     if (it.paxPath || Buffer.byteLength(it.name) > 100) recs.push(paxRecord('path', Buffer.from(it.name)));
     if (it.linkname && Buffer.byteLength(it.linkname) > 100) recs.push(paxRecord('linkpath', Buffer.from(it.linkname)));
+    for (const k of ['uid', 'gid'] as const) {
+      if ((it[k] ?? 0) > 0o7777777) recs.push(paxRecord(k, Buffer.from(String(it[k]))));
+    }
     for (const [k, v] of Object.entries(it.xattrs ?? {})) recs.push(paxRecord(`SCHILY.xattr.${k}`, Buffer.isBuffer(v) ? v : Buffer.from(v)));
     if (recs.length) {
       const pax = Buffer.concat(recs);
