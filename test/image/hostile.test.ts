@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { cannotRunContainers, cleanEnv, RUNTS } from '../helpers/cli.js';
 import { makeTar, writeLayout, type TarItem } from '../helpers/oci-image.js';
 import { hostMountsUnder, tmpdir } from '../helpers/rootfs.js';
@@ -39,7 +39,7 @@ interface Case {
    */
   shared?: Pick<Case, 'fails' | 'inside'>;
 }
-type Tap = typeof t;
+type Tap = Test;
 
 const cases: Case[] = [
   { name: '".." in a name', layers: () => [[{ name: '../outside/evil', body: 'x' }]], fails: /contains "\.\." \(would leave the rootfs\)/ },
