@@ -106,7 +106,7 @@ const cases: Case[] = [
   { name: 'the root replaced by a file', layers: () => [[{ name: './', body: 'x' }]], fails: /names the root itself/ },
   {
     name: 'overlay and security xattrs are dropped',
-    layers: () => [[{ name: 'd/', type: 'dir', xattrs: { 'trusted.overlay.opaque': 'y', 'trusted.overlay.redirect': '/x', 'security.selinux': 'x' } }, { name: 'd/f', body: 'x', xattrs: { 'trusted.overlay.metacopy': '', 'user.ok': '1' } }]],
+    layers: (): TarItem[][] => [[{ name: 'd/', type: 'dir', xattrs: { 'trusted.overlay.opaque': 'y', 'trusted.overlay.redirect': '/x', 'security.selinux': 'x' } }, { name: 'd/f', body: 'x', xattrs: { 'trusted.overlay.metacopy': '', 'user.ok': '1' } }]],
     inside: (r, _T, t) => {
       t.same(Object.keys(xattrsOf(path.join(r, 'd'))), []);
       t.same(Object.keys(xattrsOf(path.join(r, 'd/f'))), ['user.ok']);
