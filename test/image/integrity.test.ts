@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { LayerApplier } from '../../src/image/apply.js';
 import { applyLayer } from '../../src/image/layer.js';
 import { close, O, open } from '../../src/linux/libc.js';
@@ -26,7 +26,7 @@ function runts(...args: string[]) {
 
 const base = () => [makeTar([{ name: 'bin/', type: 'dir' }, { name: 'bin/f', body: 'one' }]), makeTar([{ name: 'etc/', type: 'dir' }, { name: 'etc/g', body: 'two' }])];
 
-function expectFailure(t: typeof import('tap').default, mutate: (l: ReturnType<typeof writeLayout>, dir: string) => void, msg: RegExp, diffIds?: string[]): void {
+function expectFailure(t: Test, mutate: (l: ReturnType<typeof writeLayout>, dir: string) => void, msg: RegExp, diffIds?: string[]): void {
   for (const shared of [false, true]) {
     const T = tmpdir('image-integrity-');
     const l = writeLayout(path.join(T, 'oci'), { layers: base().map((tar) => ({ tar })), diffIds });
