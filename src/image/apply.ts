@@ -32,6 +32,7 @@ export interface ApplyStats { entries: number; bytes: number; skippedXattrs: num
 
 const IN_ROOT = RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS;
 const EPERM = 1;
+const EEXIST = 17;
 const ENOTSUP = 95;
 const DIR_CACHE_MAX = 256;
 
@@ -49,7 +50,7 @@ function checkNumbers(e: TarEntry): void {
 
 export class LayerApplier implements TarSink {
   private dirs = new Map<string, number>();
-  /** Paths this layer created (flatten mode): its own whiteouts and opaque markers leave them alone. */
+  /** Paths this layer created: its own whiteouts and opaque markers leave them alone (flatten mode). */
   private mine = new Set<string>();
   /** Directory mtimes, set when the layer is done (children change them). */
   private dirTimes: { comps: string[]; mtime: number }[] = [];
@@ -71,6 +72,8 @@ export class LayerApplier implements TarSink {
     private readonly limits: ApplyLimits = DEFAULT_APPLY_LIMITS,
     /** Bytes already written by earlier layers of the same unpack. */
     totalSoFar = 0,
+    /** The tree is empty (the first layer, or a layer of its own): nothing of a lower layer is in the way. */
+    private readonly emptyStart = mode === 'overlay',
   ) {
     this.total = totalSoFar;
   }
@@ -95,9 +98,21 @@ export class LayerApplier implements TarSink {
     const parent = this.parent(comps);
     const name = comps[comps.length - 1]!;
     const shown = shownOf(comps);
-    const existing = lstatAt(parent, name);
+    // on a tree that started empty, only this layer's own entries can be in the way: no lstat for the others
+    // (an EEXIST then, through a symlinked parent, takes the slow way below)
+    const fresh = this.emptyStart && !this.mine.has(key);
+    this.mine.add(key);
+    try {
+      this.create(parent, name, shown, comps, e, fresh);
+    } catch (err) {
+      if (!(fresh && err instanceof SyscallError && err.code === EEXIST)) throw err;
+      this.create(parent, name, shown, comps, e, false);
+    }
+  }
+
+  private create(parent: number, name: string, shown: string, comps: string[], e: TarEntry, fresh: boolean): void {
+    const existing = fresh ? undefined : lstatAt(parent, name);
     if (existing && !(e.type === 'dir' && existing.isDirectory())) this.remove(parent, name, shown, existing);
-    if (this.mode === 'flatten') this.mine.add(key);
     switch (e.type) {
       case 'dir': return this.dir(parent, name, shown, comps, e, existing?.isDirectory() === true);
       case 'file': return this.regular(parent, name, shown, e);

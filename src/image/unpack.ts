@@ -76,7 +76,7 @@ async function applyFlat(img: Image, rootfs: string, limits: ApplyLimits, progre
     const n = img.manifest.layers.length;
     for (const [i, desc] of img.manifest.layers.entries()) {
       progress.start();
-      const applier = new LayerApplier(rootfd, 'flatten', limits, total);
+      const applier = new LayerApplier(rootfd, 'flatten', limits, total, i === 0);
       await applyLayer({
         blobPath: img.layout.blobPath(desc), desc, diffId: img.config.rootfs.diff_ids[i]!, maxTarBytes: maxTarBytes(limits),
         onProgress: (r, s) => progress.update(i, n, desc.digest, r, s),

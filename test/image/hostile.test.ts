@@ -70,6 +70,11 @@ const cases: Case[] = [
     layers: (T) => [[{ name: 'esc', type: 'symlink', linkname: `${T}/outside` }], [{ name: 'esc/', type: 'dir', mode: 0o777 }, { name: 'esc/f', body: 'x' }]],
     inside: (r, _T, t) => t.ok(fs.lstatSync(path.join(r, 'esc')).isDirectory()),
   },
+  {
+    name: 'the same file twice in one layer, once through a symlinked parent',
+    layers: () => [[{ name: 'b/', type: 'dir' }, { name: 'a', type: 'symlink', linkname: 'b' }, { name: 'b/x', body: 'first' }, { name: 'a/x', body: 'second' }]],
+    inside: (r, _T, t) => t.equal(fs.readFileSync(path.join(r, 'b/x'), 'utf8'), 'second', 'the later entry wins'),
+  },
   { name: 'a hard link with ".."', layers: () => [[{ name: 'hl', type: 'link', linkname: '../outside/victim' }]], fails: /contains "\.\."/ },
   { name: 'a hard link to an absolute host path', layers: (T) => [[{ name: 'hl', type: 'link', linkname: `${T}/outside/victim` }]], fails: /hard link to .* which does not exist/ },
   {
