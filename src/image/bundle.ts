@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntsError } from '../common/errors.js';
-import { isOverlayMounted, mountOverlay, unmountOverlay } from './overlay.js';
+import { isOverlayMounted, mountOverlay, overlayUser, unmountOverlay } from './overlay.js';
 import { LayerStore, type StoreRef } from './store.js';
 
 export interface BundleInfo {
@@ -59,8 +59,13 @@ export function removeBundle(bundleArg: string): void {
   const bundle = path.resolve(bundleArg);
   const info = mustInfo(bundle);
   const p = bundlePaths(bundle);
-  if (info.shared) unmountOverlay(p.rootfs);
-  else {
+  if (info.shared) {
+    const pid = overlayUser(p.upper);
+    if (pid !== undefined) {
+      throw new RuntsError(`${bundle} is in use: process ${pid} (a container running from it) has its rootfs mounted; delete the container first`, { op: 'image', path: bundle, errno: 'EBUSY' });
+    }
+    unmountOverlay(p.rootfs);
+  } else {
     const r = fs.lstatSync(p.rootfs, { throwIfNoEntry: false });
     if (r && r.dev !== fs.lstatSync(bundle).dev) throw new RuntsError(`${p.rootfs} has a mount on it; unmount it first`, { op: 'image', path: p.rootfs, errno: 'EBUSY' });
   }

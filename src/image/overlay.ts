@@ -4,6 +4,7 @@
  * bundle's own writable layer. Mounted with fsopen/fsconfig("lowerdir+")
  * (no page-size limit on the option string) and moved onto BUNDLE/rootfs.
  */
+import * as fs from 'node:fs';
 import { RuntsError, SyscallError } from '../common/errors.js';
 import { MOVE_MOUNT, O, close, moveMount, open, umount2 } from '../linux/libc.js';
 import { createFilesystem } from '../linux/rootfs/mount-api.js';
@@ -64,4 +65,28 @@ export function unmountOverlay(dir: string): boolean {
     throw e;
   }
   return true;
+}
+
+/**
+ * A process of another mount namespace that has this upper dir mounted (a
+ * container running from the bundle: its mount namespace holds a copy of the
+ * rootfs mount, so unmounting here would not be refused), or undefined.
+ * One mountinfo read per mount namespace.
+ */
+export function overlayUser(upper: string): number | undefined {
+  const self = fs.readlinkSync('/proc/self/ns/mnt');
+  const seen = new Set([self]);
+  const needle = `upperdir=${upper},`;
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    try {
+      const ns = fs.readlinkSync(`/proc/${name}/ns/mnt`);
+      if (seen.has(ns)) continue;
+      seen.add(ns);
+      if (fs.readFileSync(`/proc/${name}/mountinfo`, 'utf8').includes(needle)) return Number(name);
+    } catch {
+      /* gone, or a kernel thread */
+    }
+  }
+  return undefined;
 }

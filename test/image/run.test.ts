@@ -16,7 +16,7 @@ function busyboxLayers(): TarItem[][] {
   return [[
     { name: 'bin/', type: 'dir', mode: 0o755 },
     { name: 'bin/busybox', body: fs.readFileSync('/bin/busybox'), mode: 0o755 },
-    ...['sh', 'cat', 'echo', 'id', 'ls', 'rm', 'test'].map((a): TarItem => ({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' })),
+    ...['sh', 'cat', 'echo', 'id', 'ls', 'rm', 'test', 'sleep'].map((a): TarItem => ({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' })),
     { name: 'etc/', type: 'dir', mode: 0o755 },
     { name: 'etc/passwd', body: 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' },
     { name: 'etc/group', body: 'root:x:0:\napp:x:1000:\n' },
@@ -96,6 +96,18 @@ withRunts((rt) => {
     t.equal(r.stdout, 'from-a\n', 'the writes survive a remount');
     r = rt.run(['image', 'mount', a]);
     t.equal(r.code, 0, 'mount of a mounted bundle is a no-op');
+
+    // a running container keeps its bundle: remove refuses
+    setArgs(a, ['sleep', '1000']);
+    const id = uniqueId('image-busy');
+    r = rt.run(['run', '-d', '-b', a, id]);
+    t.equal(r.code, 0, r.stderr);
+    r = rt.run(['image', 'remove', a]);
+    t.not(r.code, 0);
+    t.match(r.stderr, /is in use: process \d+ \(a container running from it\)/);
+    t.ok(fs.existsSync(path.join(a, '.runts-image/upper/data/x')), 'nothing removed');
+    r = rt.run(['delete', '--force', id]);
+    t.equal(r.code, 0, r.stderr);
 
     // remove a: b still uses the layers, prune keeps them
     r = rt.run(['image', 'remove', a]);
