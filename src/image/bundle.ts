@@ -60,9 +60,9 @@ export function removeBundle(bundleArg: string): void {
   const info = mustInfo(bundle);
   const p = bundlePaths(bundle);
   if (info.shared) {
-    const pid = overlayUser(p.upper);
+    const pid = overlayUser(p.rootfs);
     if (pid !== undefined) {
-      throw new RuntsError(`${bundle} is in use: process ${pid} (a container running from it) has its rootfs mounted; delete the container first`, { op: 'image', path: bundle, errno: 'EBUSY' });
+      throw new RuntsError(`${bundle} is in use: process ${pid} (a container running from it) has it as its root; delete the container first`, { op: 'image', path: bundle, errno: 'EBUSY' });
     }
     unmountOverlay(p.rootfs);
   } else {

@@ -68,22 +68,20 @@ export function unmountOverlay(dir: string): boolean {
 }
 
 /**
- * A process of another mount namespace that has this upper dir mounted (a
+ * A process whose root directory is the overlay mounted on `rootfs` (a
  * container running from the bundle: its mount namespace holds a copy of the
- * rootfs mount, so unmounting here would not be refused), or undefined.
- * One mountinfo read per mount namespace.
+ * rootfs mount, so unmounting here would not be refused), or undefined. The
+ * root's device number names the overlay's superblock, shared by every copy
+ * of the mount; a mount namespace that merely copied the host's mounts (any
+ * namespace made while the overlay was mounted) does not count.
  */
-export function overlayUser(upper: string): number | undefined {
-  const self = fs.readlinkSync('/proc/self/ns/mnt');
-  const seen = new Set([self]);
-  const needle = `upperdir=${upper},`;
+export function overlayUser(rootfs: string): number | undefined {
+  if (!isOverlayMounted(rootfs)) return undefined;
+  const dev = fs.statSync(rootfs).dev;
   for (const name of fs.readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(name)) continue;
     try {
-      const ns = fs.readlinkSync(`/proc/${name}/ns/mnt`);
-      if (seen.has(ns)) continue;
-      seen.add(ns);
-      if (fs.readFileSync(`/proc/${name}/mountinfo`, 'utf8').includes(needle)) return Number(name);
+      if (fs.statSync(`/proc/${name}/root`).dev === dev) return Number(name);
     } catch {
       /* gone, or a kernel thread */
     }

@@ -104,7 +104,7 @@ withRunts((rt) => {
     t.equal(r.code, 0, r.stderr);
     r = rt.run(['image', 'remove', a]);
     t.not(r.code, 0);
-    t.match(r.stderr, /is in use: process \d+ \(a container running from it\)/);
+    t.match(r.stderr, /is in use: process \d+ \(a container running from it\) has it as its root/);
     t.ok(fs.existsSync(path.join(a, '.runts-image/upper/data/x')), 'nothing removed');
     r = rt.run(['delete', '--force', id]);
     t.equal(r.code, 0, r.stderr);
