@@ -60,6 +60,8 @@ export class LayerApplier implements TarSink {
    * directories a layer lists take its mtimes.
    */
   private touched = new Map<string, number>();
+  /** Directories this layer made: empty but for this layer's own entries. */
+  private madeDirs = new Set<string>();
   private file?: { fd: number; shown: string; e: TarEntry };
   private total = 0;
   /** Something was removed: cached directory fds may name dead directories; dropped at the next lookup. */
@@ -100,7 +102,7 @@ export class LayerApplier implements TarSink {
     const shown = shownOf(comps);
     // on a tree that started empty, only this layer's own entries can be in the way: no lstat for the others
     // (an EEXIST then, through a symlinked parent, takes the slow way below)
-    const fresh = this.emptyStart && !this.mine.has(key);
+    const fresh = (this.emptyStart || this.madeDirs.has(comps.slice(0, -1).join('/'))) && !this.mine.has(key);
     this.mine.add(key);
     try {
       this.create(parent, name, shown, comps, e, fresh);
@@ -235,7 +237,10 @@ export class LayerApplier implements TarSink {
   }
 
   private dir(parent: number, name: string, shown: string, comps: string[], e: TarEntry, exists: boolean): void {
-    if (!exists) mkdirat(parent, name, 0o700, shown);
+    if (!exists) {
+      mkdirat(parent, name, 0o700, shown);
+      this.madeDirs.add(comps.join('/'));
+    }
     const fd = openat(parent, name, O.RDONLY | O.DIRECTORY | O.NOFOLLOW, 0, shown);
     try {
       fs.fchownSync(fd, e.uid, e.gid);
