@@ -170,7 +170,9 @@ export async function unpackImage(opts: UnpackOptions): Promise<void> {
     const rootfd = open(p.rootfs, O.PATH | O.DIRECTORY | O.NOFOLLOW);
     let spec;
     try {
-      const user = resolveUser(img.config.config?.User, parsePasswd(readImageFile(rootfd, '/etc/passwd')), parseGroup(readImageFile(rootfd, '/etc/group')));
+      // the image's files are read only when there is a User to resolve (a broken /etc/passwd does not matter otherwise)
+      const u = img.config.config?.User;
+      const user = u ? resolveUser(u, parsePasswd(readImageFile(rootfd, '/etc/passwd')), parseGroup(readImageFile(rootfd, '/etc/group'))) : resolveUser(u, [], []);
       spec = imageToSpec({ config: img.config, manifest: img.manifestDesc, ref: img.ref, user });
     } finally {
       close(rootfd);

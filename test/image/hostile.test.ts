@@ -123,6 +123,15 @@ const cases: Case[] = [
     fails: /no user "app" in the image's \/etc\/passwd/,
   },
   {
+    name: 'a /etc/passwd symlink loop matters only when there is a User to resolve',
+    layers: () => [[{ name: 'etc/', type: 'dir' }, { name: 'etc/passwd', type: 'symlink', linkname: '../../../../etc/passwd' }, { name: 'bin/sh', body: '' }]],
+  },
+  {
+    name: 'a /etc/passwd symlink to the host\'s /etc/passwd resolves inside the rootfs (a loop), never to the host\'s file',
+    layers: () => [[{ name: 'etc/', type: 'dir' }, { name: 'etc/passwd', type: 'symlink', linkname: '../../../../etc/passwd' }]], user: 'root',
+    fails: /\/etc\/passwd: ELOOP/,
+  },
+  {
     name: 'User resolution follows /etc/passwd symlinks inside the rootfs only',
     layers: () => [[{ name: 'etc/', type: 'dir' }, { name: 'etc/passwd', type: 'symlink', linkname: '/etc/shadow-host' }]], user: 'root',
     fails: /no user "root" in the image's \/etc\/passwd/,
