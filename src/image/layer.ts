@@ -120,7 +120,7 @@ export async function applyLayer(job: LayerJob, applier: LayerApplier): Promise<
     },
   });
   const stages: NodeJS.ReadWriteStream[] = [];
-  if (compression === 'gzip') stages.push(zlib.createGunzip({ chunkSize: 1 << 18, highWaterMark: 8 << 20 } as zlib.ZlibOptions));
+  if (compression === 'gzip') stages.push(zlib.createGunzip({ chunkSize: 2 << 20, highWaterMark: 8 << 20 } as zlib.ZlibOptions));
   if (compression === 'zstd') stages.push(new ZstdDecompress());
   try {
     await pipeline([src, meter, ...stages, sink]);
