@@ -154,7 +154,11 @@ function check(t: Tap, base: Case, shared: boolean): void {
     t.notOk(fs.existsSync(bundle), 'a failed unpack leaves no bundle');
   } else {
     t.equal(r.code, 0, r.stderr);
-    c.inside?.(path.join(bundle, 'rootfs'), T, t);
+    try {
+      c.inside?.(path.join(bundle, 'rootfs'), T, t);
+    } catch (e) {
+      t.fail(`checks inside the rootfs: ${(e as Error).message}`);
+    }
   }
   t.equal(fs.readFileSync(path.join(T, 'outside/victim'), 'utf8'), 'safe', 'the victim is unchanged');
   t.equal(fs.statSync(path.join(T, 'outside/victim')).nlink, 1, 'the victim has no new hard link');
