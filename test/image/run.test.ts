@@ -47,8 +47,15 @@ withRunts((rt) => {
 
   t.test('a plain bundle runs the image\'s command as the image\'s user', async (t) => {
     const bundle = path.join(T, 'plain');
-    let r = rt.run(['image', 'unpack', `${layout}:latest`, bundle]);
+    let r = rt.run(['--debug', 'image', 'unpack', `${layout}:latest`, bundle]);
     t.equal(r.code, 0, r.stderr);
+    t.match(r.stderr, /image: layer 1\/2 sha256:[0-9a-f]{64} unpacked: \d+ bytes, \d+ entries, [0-9.]+ ms/, '--debug: per-layer timings');
+    t.match(r.stderr, /image: layer 2\/2 /);
+    r = rt.run(['image', 'remove', bundle]);
+    t.equal(r.code, 0, r.stderr);
+    r = rt.run(['image', 'unpack', `${layout}:latest`, bundle]);
+    t.equal(r.code, 0, r.stderr);
+    t.equal(r.stderr, '', 'quiet when stderr is not a terminal');
     r = rt.run(['run', '-b', bundle, uniqueId('image-plain')]);
     t.equal(r.code, 0, r.stderr);
     t.equal(r.stdout, '1000\nhello from layer 2\n');
