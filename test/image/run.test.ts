@@ -56,6 +56,10 @@ withRunts((rt) => {
     r = rt.run(['image', 'unpack', `${layout}:latest`, bundle]);
     t.equal(r.code, 0, r.stderr);
     t.equal(r.stderr, '', 'quiet when stderr is not a terminal');
+    const tty = await rt.inTerminal(`$RT image unpack ${layout}:latest ${path.join(T, 'tty')} && $RT image remove ${path.join(T, 'tty')}`);
+    t.equal(tty.code, 0, tty.stderr);
+    t.match(tty.stdout, /layer 1\/2 sha256:[0-9a-f]{12}… +[0-9.]+ MiB unpacked/, 'on a terminal: progress per layer');
+    t.match(tty.stdout, /layer 2\/2 sha256:[0-9a-f]{12}… +[0-9.]+ MiB unpacked/);
     r = rt.run(['run', '-b', bundle, uniqueId('image-plain')]);
     t.equal(r.code, 0, r.stderr);
     t.equal(r.stdout, '1000\nhello from layer 2\n');
