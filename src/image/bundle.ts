@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntsError } from '../common/errors.js';
-import { isOverlayMounted, mountOverlay, overlayUser, unmountOverlay } from './overlay.js';
+import { isOverlayMounted, mountOverlay, rootUser, unmountOverlay } from './overlay.js';
 import { LayerStore, type StoreRef } from './store.js';
 
 export interface BundleInfo {
@@ -59,11 +59,13 @@ export function removeBundle(bundleArg: string): void {
   const bundle = path.resolve(bundleArg);
   const info = mustInfo(bundle);
   const p = bundlePaths(bundle);
-  if (info.shared) {
-    const pid = overlayUser(p.rootfs);
+  if (fs.existsSync(p.rootfs)) {
+    const pid = rootUser(p.rootfs);
     if (pid !== undefined) {
       throw new RuntsError(`${bundle} is in use: process ${pid} (a container running from it) has it as its root; delete the container first`, { op: 'image', path: bundle, errno: 'EBUSY' });
     }
+  }
+  if (info.shared) {
     unmountOverlay(p.rootfs);
   } else {
     const r = fs.lstatSync(p.rootfs, { throwIfNoEntry: false });

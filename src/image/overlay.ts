@@ -68,20 +68,19 @@ export function unmountOverlay(dir: string): boolean {
 }
 
 /**
- * A process whose root directory is the overlay mounted on `rootfs` (a
- * container running from the bundle: its mount namespace holds a copy of the
- * rootfs mount, so unmounting here would not be refused), or undefined. The
- * root's device number names the overlay's superblock, shared by every copy
- * of the mount; a mount namespace that merely copied the host's mounts (any
- * namespace made while the overlay was mounted) does not count.
+ * A process whose root directory is `rootfs` (a container running from the
+ * bundle), or undefined. Compared by device and inode, which a container's
+ * own copy of the mount keeps (for an overlay: its superblock's root); a
+ * mount namespace that merely copied the host's mounts does not count, as
+ * its processes have other roots.
  */
-export function overlayUser(rootfs: string): number | undefined {
-  if (!isOverlayMounted(rootfs)) return undefined;
-  const dev = fs.statSync(rootfs).dev;
+export function rootUser(rootfs: string): number | undefined {
+  const st = fs.statSync(rootfs);
   for (const name of fs.readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(name)) continue;
     try {
-      if (fs.statSync(`/proc/${name}/root`).dev === dev) return Number(name);
+      const r = fs.statSync(`/proc/${name}/root`);
+      if (r.dev === st.dev && r.ino === st.ino) return Number(name);
     } catch {
       /* gone, or a kernel thread */
     }

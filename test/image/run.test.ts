@@ -66,6 +66,14 @@ withRunts((rt) => {
     setArgs(bundle, ['sh', '-c', 'test -e /etc/old && echo old-visible; echo done']);
     r = rt.run(['run', '-b', bundle, uniqueId('image-plain')]);
     t.equal(r.stdout, 'done\n', 'the whiteout hid layer 1\'s /etc/old');
+    setArgs(bundle, ['sleep', '1000']);
+    const id = uniqueId('image-plain-busy');
+    r = rt.run(['run', '-d', '-b', bundle, id]);
+    t.equal(r.code, 0, r.stderr);
+    r = rt.run(['image', 'remove', bundle]);
+    t.match(r.stderr, /is in use: process \d+ \(a container running from it\) has it as its root/, 'remove refuses while a container runs from the bundle');
+    t.ok(fs.existsSync(path.join(bundle, 'rootfs/bin/busybox')));
+    t.equal(rt.run(['delete', '--force', id]).code, 0);
     r = rt.run(['image', 'remove', bundle]);
     t.equal(r.code, 0, r.stderr);
     t.notOk(fs.existsSync(bundle));
