@@ -41,49 +41,57 @@ export function makeBenchImage(work) {
   mkdirSync(join(out, 'blobs/sha256'), { recursive: true });
   writeFileSync(join(out, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   const layers = [layer(l1, out), layer(l2, out)];
-  const config = blob(out, { architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } });
-  const manifest = blob(out, { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: layers.map((l) => l.desc) });
-  writeFileSync(join(out, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'bench' } }] }));
+  // two images: "bench" (both layers) and "small" (busybox alone)
+  const manifests = [['bench', layers], ['small', layers.slice(0, 1)]].map(([ref, ls]) => {
+    const config = blob(out, { architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: ls.map((l) => l.diffId) } });
+    const manifest = blob(out, { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: ls.map((l) => l.desc) });
+    return { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': ref } };
+  });
+  writeFileSync(join(out, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
   rmSync(l1, { recursive: true });
   rmSync(l2, { recursive: true });
-  const bytes = layers.reduce((a, l) => a + l.desc.size, 0);
-  return { layout: out, base, bytes };
+  return { layout: out, base, bytes: layers.reduce((a, l) => a + l.desc.size, 0), smallBytes: layers[0].desc.size };
 }
 
 /** Rows for the README's table: runts image unpack, umoci unpack, and their ratio. */
 export function benchImage(work, runts, rounds, env) {
   const umoci = spawnSync('sh', ['-c', 'command -v umoci'], { encoding: 'utf8' }).stdout.trim();
   if (!umoci) return '(umoci is not installed: apt-get install umoci to compare image unpacking)';
-  const { layout, base, bytes } = makeBenchImage(work);
+  const { layout, base, bytes, smallBytes } = makeBenchImage(work);
   // CPU time of the waited-for children (user + system, /proc/self/stat cutime + cstime, 100 Hz ticks)
   const childCpu = () => {
     const s = readFileSync('/proc/self/stat', 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return (Number(f[13]) + Number(f[14])) * 10;
   };
-  const cpu = { runts: [], umoci: [] };
-  const time = (bin, argv) => {
+  const time = (argv, cpu) => {
     const c0 = childCpu();
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(bin, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const r = spawnSync(argv[0], argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0) throw new Error(`${bin} ${argv.join(' ')}: ${r.stderr}`);
-    cpu[bin === runts ? 'runts' : 'umoci'].push(childCpu() - c0);
+    if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+    cpu.push(childCpu() - c0);
     return ms;
   };
-  const t = { runts: [], umoci: [] };
-  for (let i = -1; i < rounds; i++) {
-    const a = join(base, `runts-${i}`);
-    const b = join(base, `umoci-${i}`);
-    // alternate which goes first: the second finds the blobs in the page cache and the disk busier
-    const first = i % 2 === 0;
-    const y0 = first ? 0 : time(umoci, ['unpack', '--image', `${layout}:bench`, b]);
-    const x = time(runts, ['image', 'unpack', `${layout}:bench`, a]);
-    const y = first ? time(umoci, ['unpack', '--image', `${layout}:bench`, b]) : y0;
-    if (i >= 0) { t.runts.push(x); t.umoci.push(y); }
-    rmSync(a, { recursive: true, force: true });
-    rmSync(b, { recursive: true, force: true });
-  }
+  const measure = (ref) => {
+    const t = { runts: [], umoci: [], runtsCpu: [], umociCpu: [] };
+    for (let i = -1; i < rounds; i++) {
+      const a = join(base, `runts-${i}`);
+      const b = join(base, `umoci-${i}`);
+      // alternate which goes first: the second finds the blobs in the page cache and the disk busier
+      const u = () => time([umoci, 'unpack', '--image', `${layout}:${ref}`, b], t.umociCpu);
+      const first = i % 2 === 0;
+      const y0 = first ? 0 : u();
+      const x = time([runts, 'image', 'unpack', `${layout}:${ref}`, a], t.runtsCpu);
+      const y = first ? u() : y0;
+      if (i >= 0) { t.runts.push(x); t.umoci.push(y); } else { t.runtsCpu.pop(); t.umociCpu.pop(); }
+      rmSync(a, { recursive: true, force: true });
+      rmSync(b, { recursive: true, force: true });
+    }
+    return t;
+  };
+  const big = measure('bench');
+  const small = measure('small');
   rmSync(base, { recursive: true, force: true });
   const q = (xs, p) => { const s = [...xs].sort((m, n) => m - n); return s[Math.min(s.length - 1, Math.round((s.length - 1) * p))]; };
   const cell = (xs) => `${q(xs, 0.5).toFixed(1)} (${q(xs, 0.25).toFixed(0)}–${q(xs, 0.75).toFixed(0)})`;
@@ -91,16 +99,16 @@ export function benchImage(work, runts, rounds, env) {
     const r = a.map((v, i) => v / b[i]);
     return `${q(r, 0.5).toFixed(2)}× (${q(r, 0.25).toFixed(2)}–${q(r, 0.75).toFixed(2)})`;
   };
-  // the first round is a warm-up: drop its CPU numbers too
-  cpu.runts.shift();
-  cpu.umoci.shift();
-  const what = `2 gzip layers, 2,000 files, ${(bytes / 2 ** 20).toFixed(1)} MiB compressed`;
+  const rows = (what, t) => [
+    `| ${what}: wall, ms | ${cell(t.runts)} | ${cell(t.umoci)} | ${ratio(t.runts, t.umoci)} |`,
+    `| ${what}: CPU (user + system), ms | ${cell(t.runtsCpu)} | ${cell(t.umociCpu)} | ${ratio(t.runtsCpu, t.umociCpu)} |`,
+  ];
   return [
     '| image unpack | runts | umoci | runts / umoci |',
     '|---|---|---|---|',
-    `| ${what}: wall, ms | ${cell(t.runts)} | ${cell(t.umoci)} | ${ratio(t.runts, t.umoci)} |`,
-    `| ${what}: CPU (user + system), ms | ${cell(cpu.runts)} | ${cell(cpu.umoci)} | ${ratio(cpu.runts, cpu.umoci)} |`,
+    ...rows(`2 gzip layers, 2,000 files, ${(bytes / 2 ** 20).toFixed(1)} MiB compressed`, big),
+    ...rows(`busybox alone, 1 layer, ${(smallBytes / 2 ** 20).toFixed(1)} MiB`, small),
     '',
-    `Medians of ${rounds} interleaved rounds (runts image unpack and umoci unpack of the same layout into fresh bundles, each first in every other round), interquartile range in parentheses; a ratio is the median of the per-round ratios.`,
+    `Medians of ${rounds} interleaved rounds (runts image unpack and umoci unpack of the same layout into fresh bundles, each first in every other round), interquartile range in parentheses; a ratio is the median of the per-round ratios. runts's times include node's start.`,
   ].join('\n');
 }
