@@ -33,6 +33,7 @@ export interface ApplyStats { entries: number; bytes: number; skippedXattrs: num
 const IN_ROOT = RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS;
 const EPERM = 1;
 const EEXIST = 17;
+const ENOTDIR = 20;
 const ENOTSUP = 95;
 const DIR_CACHE_MAX = 256;
 
@@ -331,13 +332,23 @@ export class LayerApplier implements TarSink {
       return;
     }
     if (this.mine.has(key)) return;
-    const parent = tryOpenInRoot(this.rootfd, shownOf(comps.slice(0, -1)), { directory: true });
+    const parent = this.lowerDir(comps.slice(0, -1));
     if (parent === null) return; // nothing below to hide
     try {
       this.touch(comps.slice(0, -1).join('/'), parent);
       this.remove(parent, name, shown);
     } finally {
       close(parent);
+    }
+  }
+
+  /** A directory of the lower layers for a whiteout or an opaque marker, or null when there is none (missing, or not a directory). */
+  private lowerDir(comps: string[]): number | null {
+    try {
+      return tryOpenInRoot(this.rootfd, shownOf(comps), { directory: true });
+    } catch (e) {
+      if (e instanceof SyscallError && e.code === ENOTDIR) return null;
+      throw e;
     }
   }
 
@@ -357,7 +368,7 @@ export class LayerApplier implements TarSink {
       void e;
       return;
     }
-    const dir = tryOpenInRoot(this.rootfd, shown, { directory: true });
+    const dir = this.lowerDir(comps);
     if (dir === null) return;
     const prefix = comps.length ? comps.join('/') + '/' : '';
     try {

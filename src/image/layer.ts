@@ -131,10 +131,19 @@ export async function applyLayer(job: LayerJob, applier: LayerApplier): Promise<
     if (code?.startsWith('Z_')) throw new RuntsError(`${where}: gzip: ${(e as Error).message}`, { op: 'gunzip' });
     throw e;
   }
-  if (read !== job.desc.size) throw new RuntsError(`${where}: blob is ${read} bytes, its descriptor says ${job.desc.size}`, { op: 'unpack', path: job.blobPath });
-  const gotBlob = blobHash.digest('hex');
-  if (gotBlob !== blobHex) throw new RuntsError(`${where}: blob digest mismatch (the file's sha256 is ${gotBlob})`, { op: 'unpack', path: job.blobPath });
-  const gotDiff = tarHash.digest('hex');
-  if (gotDiff !== diffHex) throw new RuntsError(`${where}: diff_id mismatch: the config says ${job.diffId}, the uncompressed layer is sha256:${gotDiff}`, { op: 'unpack' });
+  try {
+    checkDigests();
+  } catch (e) {
+    applier.abort();
+    throw e;
+  }
   applier.finish();
+
+  function checkDigests(): void {
+    if (read !== job.desc.size) throw new RuntsError(`${where}: blob is ${read} bytes, its descriptor says ${job.desc.size}`, { op: 'unpack', path: job.blobPath });
+    const gotBlob = blobHash.digest('hex');
+    if (gotBlob !== blobHex) throw new RuntsError(`${where}: blob digest mismatch (the file's sha256 is ${gotBlob})`, { op: 'unpack', path: job.blobPath });
+    const gotDiff = tarHash.digest('hex');
+    if (gotDiff !== diffHex) throw new RuntsError(`${where}: diff_id mismatch: the config says ${job.diffId}, the uncompressed layer is sha256:${gotDiff}`, { op: 'unpack' });
+  }
 }

@@ -93,6 +93,12 @@ const cases: Case[] = [
     inside: (r, _T, t) => t.ok(fs.lstatSync(path.join(r, 'esc')).isSymbolicLink()),
     shared: { inside: (r, _T, t) => t.ok(fs.lstatSync(path.join(r, 'esc')).isDirectory(), 'layer 2\'s own directory esc') },
   },
+  {
+    name: 'a whiteout below a file hides nothing',
+    layers: () => [[{ name: 'f', body: 'file' }], [{ name: 'f/.wh.x', body: '' }]],
+    inside: (r, _T, t) => t.equal(fs.readFileSync(path.join(r, 'f'), 'utf8'), 'file'),
+    shared: { inside: (r, _T, t) => t.ok(fs.lstatSync(path.join(r, 'f')).isDirectory(), 'layer 2\'s own directory f') },
+  },
   { name: 'a whiteout with ".."', layers: () => [[{ name: 'a/', type: 'dir' }], [{ name: '../outside/.wh.victim', body: '' }]], fails: /contains "\.\."/ },
   { name: 'a whiteout of ".."', layers: () => [[{ name: 'a/', type: 'dir' }], [{ name: 'a/.wh..', body: '' }]], fails: /whiteout of nothing/ },
   {
