@@ -29,6 +29,8 @@ const koffiNative = (() => {
   return file ? { path: relative(join(root, 'dist'), file), version: k.version } : undefined;
 })();
 if (!koffiNative) console.error('warning: koffi\'s native module not found: the bundles load koffi through its package');
+const { buildExtras, buildInfo: readBuildInfo } = await import('./build-extras.mjs');
+const buildInfo = readBuildInfo(root);
 const common = {
   bundle: true,
   platform: 'node',
@@ -41,6 +43,9 @@ const common = {
   define: {
     __RUNTS_KOFFI_NATIVE__: JSON.stringify(koffiNative) ?? 'undefined',
     __RUNTS_INIT_NODE_FLAGS__: JSON.stringify(INIT_NODE_FLAGS),
+    // `runts --version` (scripts/build-extras.mjs): package.json's version, the git commit or "unknown"
+    __RUNTS_VERSION__: JSON.stringify(buildInfo.version),
+    __RUNTS_COMMIT__: JSON.stringify(buildInfo.commit),
   },
   // string-width compiles a huge Unicode regex at load time (~30 ms); a small shim does.
   alias: { 'string-width': join(root, 'scripts/shims/string-width.cjs') },
@@ -92,6 +97,8 @@ for (const [name, entry] of Object.entries(entries)) {
 copyFileSync(join(root, 'scripts/loader.cjs'), join(root, 'dist/load.cjs'));
 chmodSync(join(root, 'dist/runts.cjs'), 0o755);
 await makeCodeCaches();
+// the library (dist/api.*), man pages and bash completion from the CLI table (scripts/build-extras.mjs)
+await buildExtras(root, common);
 if (!existsSync(join(root, 'build/Release/nsboot'))) {
   console.error('warning: build/Release/nsboot is missing: run `npm install` (node-gyp) first');
 }

@@ -4,6 +4,7 @@
  * failed system call, the errno name.
  */
 
+import { writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 
 const errnoNames: Map<number, string> = new Map(
@@ -145,4 +146,18 @@ export function describeError(e: unknown): string {
     return e.message;
   }
   return String(e);
+}
+
+/**
+ * For the library (src/api/runtime.ts), which spawns the CLI for some
+ * operations: the error that ends a command, as JSON in $RUNTS_ERROR_FILE,
+ * so that its caller gets the typed error (class, op, path, errno, pointer).
+ */
+export function recordError(e: unknown): void {
+  const file = process.env.RUNTS_ERROR_FILE;
+  if (!file) return;
+  const rec = e instanceof RuntsError ? { name: e.name, ...e.toJSON() } : { name: 'RuntsError', message: describeError(e) };
+  try {
+    writeFileSync(file, JSON.stringify(rec), { mode: 0o600 });
+  } catch { /* the caller falls back to stderr */ }
 }
