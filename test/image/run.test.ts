@@ -45,6 +45,20 @@ withRunts((rt) => {
     fs.writeFileSync(f, JSON.stringify(c));
   };
 
+  t.test('two --shared unpacks at once into one store: both succeed, each layer once', async (t) => {
+    const s2 = path.join(T, 'store-concurrent');
+    const bundles = [path.join(T, 'c1'), path.join(T, 'c2')];
+    const runs = bundles.map((b) => new Promise<number | null>((resolve) => {
+      const c = rt.spawn(['image', 'unpack', '--shared', '--store', s2, `${layout}:latest`, b]);
+      c.on('exit', (code) => resolve(code));
+    }));
+    t.same(await Promise.all(runs), [0, 0]);
+    t.equal(fs.readdirSync(s2).filter((n) => /^[0-9a-f]{64}$/.test(n)).length, 2);
+    t.same(fs.readdirSync(s2).filter((n) => n.startsWith('.tmp-')), []);
+    for (const b of bundles) t.equal(rt.run(['image', 'remove', b]).code, 0);
+    t.equal(rt.run(['image', 'prune', '--store', s2]).stdout, 'removed 2 layer(s), 0 stale ref(s), 0 temporary dir(s)\n');
+  });
+
   t.test('a plain bundle runs the image\'s command as the image\'s user', async (t) => {
     const bundle = path.join(T, 'plain');
     let r = rt.run(['--debug', 'image', 'unpack', `${layout}:latest`, bundle]);
