@@ -16,6 +16,7 @@ import { chmodSync, closeSync, copyFileSync, existsSync, openSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchImage } from './bench-image.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -169,6 +170,8 @@ for (const [name, bin] of runtimes) {
     }
   }
 }
+// runts image unpack against umoci unpack of the same image (scripts/bench-image.mjs)
+const imageTable = benchImage(work, runtimes[0][1], Math.min(N, 10), env);
 rmSync(work, { recursive: true, force: true });
 
 // ---------------------------------------------------------------------------
@@ -201,6 +204,7 @@ for (const count of [1, MEM_MANY]) {
 }
 const legend = `Medians of ${N} interleaved rounds in ms with the interquartile range in parentheses; a ratio is the median of the per-round ratios (runts and the other runtime measured back to back), with its interquartile range. PSS/USS: the waiting processes of created containers (their init), summed; USS counts only private pages, PSS also a share of the pages shared with every other process of the same binary (node's code: it depends on how many node processes run on the machine).`;
 console.log(`\n${lines.join('\n')}\n\n${legend}`);
+console.log(`\n${imageTable}`);
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ N, times, mem }, null, 2));
 
 if (README) {

@@ -58,6 +58,7 @@ const lazyParts = {
   setup(b) {
     b.onResolve({ filter: /generated\/validators\.cjs$/ }, () => ({ path: './validators.cjs', external: true }));
     b.onResolve({ filter: /^\.\/help\.js$/ }, () => ({ path: './help.cjs', external: true }));
+    b.onResolve({ filter: /^\.\.\/image\/main\.js$/ }, () => ({ path: './image.cjs', external: true }));
   },
 };
 // Each entry point NAME is bundled to dist/NAME.bundle.cjs; dist/NAME.cjs is a
@@ -68,6 +69,7 @@ const entries = {
   init: 'src/init/main.ts',
   'exec-init': 'src/init/exec-main.ts',
   help: 'src/cli/help.ts',
+  image: 'src/image/main.ts',
   validators: 'src/spec/generated/validators.cjs',
 };
 for (const f of readdirSync(join(root, 'dist'))) {
@@ -138,6 +140,7 @@ async function makeCodeCaches() {
     runts('start', 'no-such-container');
     runts('create', '--bundle', join(work, 'no-such-bundle'), 'x');
     runts('no-such-command');
+    runts('image', 'unpack', join(work, 'no-such-layout'), join(work, 'image-bundle'));
     node([...INIT_NODE_FLAGS, join(dist, 'init.cjs')]);
     node([join(dist, 'exec-init.cjs')]);
   } finally {

@@ -200,4 +200,11 @@ export const HANDLERS: Record<string, (inv: Invocation) => Promise<number>> = {
     out(`${path.join(dir, 'config.json')}: valid\n`);
     return 0;
   },
+
+  async image(inv) {
+    // a separate bundle (dist/image.cjs), loaded only here; require, not import(): it runs through dist/load.cjs
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { imageCommand } = require('../image/main.js') as typeof import('../image/main.js');
+    return await imageCommand(inv.args, inv.flags, inv.global);
+  },
 };

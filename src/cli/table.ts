@@ -151,6 +151,14 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'mem-bw-schema', type: 'string', describe: 'The string of Intel RDT/MBA memory bandwidth schema (not supported: runts has no intelRdt)' },
     ],
   },
+  {
+    name: 'image', describe: 'OCI images (runts only, not runc): "unpack LAYOUT[:REF] BUNDLE" makes a bundle from an image layout; "remove BUNDLE", "mount BUNDLE" (a --shared bundle after a reboot), "prune" (unused shared layers)',
+    positionals: '<unpack|remove|mount|prune> [arguments]', minArgs: 1, maxArgs: 3,
+    flags: [
+      { name: 'shared', type: 'boolean', describe: 'unpack: keep the layers in the shared read-only store and mount an overlayfs rootfs with a per-bundle writable layer' },
+      { name: 'store', type: 'string', describe: 'the shared layer store (default /var/lib/runts/layers)' },
+    ],
+  },
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {
