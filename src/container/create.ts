@@ -189,7 +189,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   if (mountns !== 'join') checkRootfsOnHost(rootfs);
   // rootless (src/container/rootless.ts): refuse what needs privilege; who writes the id maps
   const facts = hostRootlessFacts();
-  const refusal = opts.rootless || facts.euid !== 0 ? rootlessRefusals(spec, facts, mountns) : undefined;
+  const refusal = rootlessRefusals(spec, facts, mountns);
   if (refusal) throw refusal;
   const idMaps: MapMethod = ns.userns ? mapMethod(spec, facts) : { kind: 'cli' };
   ns.args = withMapMethod(ns.args, idMaps);
@@ -320,6 +320,8 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       warn: logWarning,
     });
     plan.stderrFd = stderrFd;
+    // rootless: a runtime already in a user namespace (rootless podman's) cannot mknod either: bind the host's nodes, as runc
+    if (!facts.initialUserns) plan.rootfs.bindDevices = true;
     if (idmap) plan.idmapUserns = idmapFds;
     if (bindTrees.length > 0) plan.bindTrees = bindTrees;
     plan.mountnsFd = mountnsFd;

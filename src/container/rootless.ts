@@ -30,6 +30,8 @@ export interface RootlessFacts {
   initialUserns: boolean;
   /** $XDG_RUNTIME_DIR, if set. */
   xdgRuntimeDir?: string;
+  /** $USER, if set. */
+  user?: string;
 }
 
 /** The facts of this process. */
@@ -39,6 +41,7 @@ export function hostRootlessFacts(): RootlessFacts {
     egid: process.getegid?.() ?? 0,
     initialUserns: isInitialUserns(readOr('/proc/self/uid_map', '0 0 4294967295')),
     xdgRuntimeDir: process.env.XDG_RUNTIME_DIR || undefined,
+    user: process.env.USER,
   };
 }
 
@@ -69,11 +72,14 @@ export const ROOT_STATE_DIR = '/run/runts';
 
 /**
  * The state root when --root is not given: /run/runts for root, else
- * $XDG_RUNTIME_DIR/runts (runc: $XDG_RUNTIME_DIR/runc). Without
- * XDG_RUNTIME_DIR a user must say where: /run/runts is root's. Pure.
+ * $XDG_RUNTIME_DIR/runts (runc: $XDG_RUNTIME_DIR/runc). As runc, root of a
+ * user namespace that is not the initial one (rootless podman runs its
+ * runtime so) uses XDG_RUNTIME_DIR too when it is set and $USER is not
+ * "root". Without XDG_RUNTIME_DIR a user must say where: /run/runts is
+ * root's. Pure.
  */
 export function defaultStateRoot(facts: RootlessFacts): string {
-  if (facts.euid === 0) return ROOT_STATE_DIR;
+  if (facts.euid === 0 && (facts.initialUserns || !facts.xdgRuntimeDir || facts.user === 'root')) return ROOT_STATE_DIR;
   if (facts.xdgRuntimeDir && path.isAbsolute(facts.xdgRuntimeDir)) return path.join(facts.xdgRuntimeDir, 'runts');
   throw new RuntsError(
     'runts is not run as root and XDG_RUNTIME_DIR is not set: give the state directory with --root DIR (a directory of yours, ideally on tmpfs), or set XDG_RUNTIME_DIR',
@@ -111,6 +117,8 @@ export function mapMethod(spec: Spec, facts: RootlessFacts): MapMethod {
  * (src/linux/rootfs/mountns.ts). Pure.
  */
 export function rootlessRefusals(spec: Spec, facts: RootlessFacts, mountns: 'new' | 'join' | 'host'): RuntsError | undefined {
+  // root of a user namespace (rootless podman's runtime) has its namespace's privilege: the kernel decides
+  if (facts.euid === 0) return undefined;
   const linux = spec.linux ?? {};
   const namespaces = linux.namespaces ?? [];
   const err = (pointer: string, why: string) => new RuntsError(`rootless: config.json ${pointer}: ${why}`, { pointer });
@@ -125,10 +133,8 @@ export function rootlessRefusals(spec: Spec, facts: RootlessFacts, mountns: 'new
   if (mountns === 'host') {
     return err('/linux/namespaces', 'a rootless container needs a mount namespace of its own: mounting in the host\'s mount namespace needs privilege in the initial user namespace');
   }
-  if (facts.euid !== 0) {
-    const m = (spec.mounts ?? []).findIndex((x) => (x.options ?? []).some((o) => o === 'idmap' || o === 'ridmap') || x.uidMappings || x.gidMappings);
-    if (m >= 0) return err(`/mounts/${m}`, 'idmapped mounts need CAP_SYS_ADMIN in the initial user namespace (mount_setattr MOUNT_ATTR_IDMAP)');
-  }
+  const m = (spec.mounts ?? []).findIndex((x) => (x.options ?? []).some((o) => o === 'idmap' || o === 'ridmap') || x.uidMappings || x.gidMappings);
+  if (m >= 0) return err(`/mounts/${m}`, 'idmapped mounts need CAP_SYS_ADMIN in the initial user namespace (mount_setattr MOUNT_ATTR_IDMAP)');
   return undefined;
 }
 

@@ -27,6 +27,9 @@ t.test('the initial user namespace', async (t) => {
 t.test('default state root', async (t) => {
   t.equal(defaultStateRoot(root), '/run/runts');
   t.equal(defaultStateRoot(nsRoot), '/run/runts');
+  t.equal(defaultStateRoot({ ...nsRoot, xdgRuntimeDir: '/run/user/1001', user: 'alice' }), '/run/user/1001/runts', 'root in a user namespace with XDG_RUNTIME_DIR (rootless podman), as runc');
+  t.equal(defaultStateRoot({ ...nsRoot, xdgRuntimeDir: '/run/user/0', user: 'root' }), '/run/runts');
+  t.equal(defaultStateRoot({ ...root, xdgRuntimeDir: '/run/user/0', user: 'alice' }), '/run/runts', 'real root: always /run/runts');
   t.equal(defaultStateRoot(user), '/run/user/1001/runts');
   t.throws(() => defaultStateRoot({ ...user, xdgRuntimeDir: undefined }), /XDG_RUNTIME_DIR is not set: give the state directory with --root/);
   t.throws(() => defaultStateRoot({ ...user, xdgRuntimeDir: 'relative' }), /XDG_RUNTIME_DIR/);
@@ -80,6 +83,7 @@ t.test('what a rootless container cannot have', async (t) => {
   t.match(e2?.message, /idmapped mounts need CAP_SYS_ADMIN in the initial user namespace/);
   t.equal(e2?.pointer, `/mounts/${idmap.mounts!.length - 1}`);
   t.equal(rootlessRefusals(idmap, nsRoot, 'new'), undefined, 'root of a user namespace is left to the kernel');
+  t.equal(rootlessRefusals(noUserns, nsRoot, 'new'), undefined, 'rootless podman: the container shares the runtime\'s user namespace');
 });
 
 t.test('rootless cgroups: limits and the hierarchies they need', async (t) => {
