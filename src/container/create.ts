@@ -221,7 +221,8 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       // The record names every cgroup dir before it is made (crash safety).
       cg.create((cgrec) => { rec.cgroup = cgrec; store.write(rec); });
       checkPreexistingCgroup(cg, logWarning);
-      cg.set(opts.rootless ? rootlessResources(spec) : cgroupResources(spec));
+      // device rules need privilege in the initial user namespace: only real root applies them
+      cg.set(opts.rootless && !(facts.euid === 0 && facts.initialUserns) ? rootlessResources(spec) : cgroupResources(spec));
     }
     logDebugAt('create: cgroups ready');
 
