@@ -302,7 +302,8 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       try {
         fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(oom));
       } catch (e) {
-        throw new RuntsError(`write /proc/${pid}/oom_score_adj: ${(e as NodeJS.ErrnoException).code} (process.oomScoreAdj ${oom})`, { op: 'write', path: `/proc/${pid}/oom_score_adj`, errno: (e as NodeJS.ErrnoException).code });
+        const rootless = facts.euid !== 0 ? '; rootless: lowering it below the caller\'s own needs CAP_SYS_RESOURCE in the initial user namespace' : '';
+        throw new RuntsError(`write /proc/${pid}/oom_score_adj: ${(e as NodeJS.ErrnoException).code} (process.oomScoreAdj ${oom}${rootless})`, { op: 'write', path: `/proc/${pid}/oom_score_adj`, errno: (e as NodeJS.ErrnoException).code });
       }
     }
 

@@ -229,6 +229,12 @@ function tests(user: TestUser): void {
     });
     const r2 = user.runts(['run', '--bundle', idmap, uniqueId('rootless-refuse')]);
     t.match(r2.stderr, /rootless: config\.json \/mounts\/\d+: idmapped mounts need CAP_SYS_ADMIN in the initial user namespace/);
+    const oom = userBundle(user, 'oom', (c) => { c.process.oomScoreAdj = -500; c.process.args = ['true']; });
+    const r3 = user.runts(['run', '--bundle', oom, uniqueId('rootless-refuse')]);
+    t.not(r3.code, 0);
+    t.match(r3.stderr, /oom_score_adj: EACCES \(process\.oomScoreAdj -500; rootless: lowering it .* needs CAP_SYS_RESOURCE in the initial user namespace\)/);
+    const sysctl = userBundle(user, 'sysctl', (c) => { c.linux.sysctl = { 'net.ipv4.ip_forward': '1' }; c.process.args = ['true']; });
+    t.match(user.runts(['run', '--bundle', sysctl, uniqueId('rootless-refuse')]).stderr, /\/linux\/sysctl\/net\.ipv4\.ip_forward: .* needs a network namespace/, 'a host sysctl is refused');
     const noXdg = user.run('env', ['-u', 'XDG_RUNTIME_DIR', path.resolve(__dirname, '../../dist/runts.cjs'), 'list']);
     t.not(noXdg.code, 0);
     t.match(noXdg.stderr, /XDG_RUNTIME_DIR is not set: give the state directory with --root/);
