@@ -33,7 +33,8 @@ import { hostRootfsMountRecord, removeHostRootfsMount } from './host-rootfs.js';
 import { explainDeath, StderrTap } from './init-death.js';
 import { IdmapHolders, type IdmapUserns, idmapsOf } from './idmap-userns.js';
 import { launchNsboot } from './launch.js';
-import { hostRootlessFacts, mapMethod, type MapMethod, rootlessRefusals, withMapMethod, writeMapsWithHelpers } from './rootless.js';
+import { hostRootlessFacts, mapMethod, type MapMethod, rootlessRefusals, withMapMethod } from './rootless.js';
+import { writeMapsWithHelpers } from './rootless-maps.js';
 import { rootlessCgroupManager, rootlessResources } from '../cgroups/rootless.js';
 import { killAndWait } from './wait.js';
 

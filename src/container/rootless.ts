@@ -17,7 +17,6 @@
  * What needs privilege in the initial user namespace is refused before
  * anything is made, naming the field and the reason (rootlessRefusals).
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntsError } from '../common/errors.js';
@@ -147,18 +146,4 @@ export function withMapMethod(args: string[], m: MapMethod): string[] {
   if (m.kind === 'cli') return args;
   if (m.kind === 'helpers') return [...args, '-h'];
   return [...args.filter((a) => a !== '-u'), '-m', m.uidLine, '-g', m.gidLine];
-}
-
-/** Run newuidmap/newgidmap on nsboot's pid (the `helpers` method); their complaint is the error. */
-export function writeMapsWithHelpers(pid: number, m: Extract<MapMethod, { kind: 'helpers' }>): void {
-  for (const [tool, args, file] of [['newuidmap', m.newuidmap, '/etc/subuid'], ['newgidmap', m.newgidmap, '/etc/subgid']] as const) {
-    const r = spawnSync(tool, [String(pid), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    if (r.error) {
-      const code = (r.error as NodeJS.ErrnoException).code;
-      throw new RuntsError(`rootless: ${tool}: ${code === 'ENOENT' ? 'not found (install the uidmap package): it is needed to map more than the caller\'s own id' : r.error.message}`, { op: tool, errno: code });
-    }
-    if (r.status !== 0) {
-      throw new RuntsError(`rootless: ${tool} ${pid} ${args.join(' ')} failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim()} (the ranges of config.json /linux/${tool === 'newuidmap' ? 'uid' : 'gid'}Mappings must be granted to this user in ${file})`, { op: tool, path: file });
-    }
-  }
 }
