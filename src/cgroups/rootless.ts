@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntsError } from '../common/errors.js';
 import type { Resources, Spec } from '../spec/types.js';
-import { detectCgroups } from './detect.js';
+import { detectCgroups, ownCgroups } from './detect.js';
 import { cgroupManager, cgroupManagerFromRecord, type CgroupManager } from './manager.js';
 import { controllersOf, planV1 } from './plan.js';
 
@@ -88,6 +88,26 @@ export function usableCgroupDir(dir: string): boolean {
 }
 
 /**
+ * cgroup v2 moves a process only when the writer may write cgroup.procs of
+ * the common ancestor of the process's cgroup and the target (cgroup-v2.rst,
+ * "Delegation Containment"): the runtime must itself be inside the delegated
+ * subtree. That ancestor's directory, for the runtime's own cgroup `own`
+ * (its /proc/self/cgroup path) and the target `dir`; undefined when `own`
+ * is outside the mounted part of the hierarchy. Pure.
+ */
+export function v2CommonAncestor(mountpoint: string, mountRoot: string, own: string, dir: string): string | undefined {
+  const root = mountRoot === '/' ? '' : mountRoot;
+  if (root && own !== root && !own.startsWith(root + '/')) return undefined;
+  const ownDir = path.join(mountpoint, own.slice(root.length));
+  const a = ownDir.split('/');
+  const b = dir.split('/');
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const common = a.slice(0, i).join('/') || '/';
+  return common.length < mountpoint.length ? mountpoint : common;
+}
+
+/**
  * The manager of a rootless container's cgroups (only the usable ones), or
  * undefined when there are none; warns about skipped hierarchies; throws
  * when a configured limit cannot be applied.
@@ -98,6 +118,12 @@ export function rootlessCgroupManager(id: string, spec: Spec, warn: (msg: string
   const paths = full.record.paths;
   const usable: Record<string, boolean> = {};
   for (const [k, dir] of Object.entries(paths)) usable[k] = usableCgroupDir(dir);
+  if (usable[''] && host.v2) {
+    // the init (the runtime's child, in its cgroup) must be movable into the cgroup2 dir
+    const own = ownCgroups()[''];
+    const top = own === undefined ? undefined : v2CommonAncestor(host.v2.mountpoint, host.v2.root, own, paths['']!);
+    usable[''] = top !== undefined && usableCgroupDir(top);
+  }
   const choice = rootlessCgroupChoice(paths, usable, neededCgroupKeys(rootlessResources(spec), host.mode));
   if (choice.error) throw new RuntsError(choice.error, { pointer: '/linux/resources', op: 'cgroup' });
   const skipped = [...new Set(Object.values(choice.skipped))];

@@ -14,7 +14,8 @@ import * as path from 'node:path';
 import t from 'tap';
 import * as libc from '../../src/linux/libc.js';
 import { detectCgroups } from '../../src/cgroups/detect.js';
-import { RUNC, uniqueId } from '../helpers/cli.js';
+import { RUNC, RUNTS, uniqueId } from '../helpers/cli.js';
+import { runWithFiles } from '../helpers/run-files.js';
 import { hostMountsUnder, makeBusyboxRootfs } from '../helpers/rootfs.js';
 import { makeBundle, Runts } from '../helpers/runts.js';
 import { readPtyUntil } from '../helpers/wait.js';
@@ -211,6 +212,33 @@ function tests(user: TestUser): void {
       fs.rmdirSync(parent);
     }
     });
+  });
+
+  t.test('cgroup v2: a delegated subtree the runtime runs in is used; one it does not run in is skipped', async (t) => {
+    const v2 = detectCgroups().v2;
+    if (!v2) return t.pass('no cgroup2 hierarchy on this host: nothing to delegate');
+    const id = uniqueId('rootless-v2');
+    const sub = path.join(v2.mountpoint, id);
+    fs.mkdirSync(sub);
+    try {
+      for (const f of ['', 'cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads']) fs.chownSync(path.join(sub, f), user.uid, user.gid);
+      const bundle = userBundle(user, 'v2', (c) => {
+        c.linux.cgroupsPath = `/${id}/c`;
+        c.process.args = ['cat', '/proc/self/cgroup'];
+      });
+      // the user's runts outside the subtree: a move needs the root cgroup's cgroup.procs
+      const outside = user.runts(['run', '--bundle', bundle, id]);
+      t.equal(outside.code, 0, outside.stderr);
+      t.match(outside.stdout, /^0::\/$/m, 'not moved');
+      t.match(outside.stderr, /rootless: the container runs without a cgroup of its own/);
+      // root puts the shell into the subtree, then becomes the user and runs runts there
+      const inside = runWithFiles('sh', ['-c', 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"', 'sh', sub, ...user.argv(RUNTS, ['run', '--bundle', bundle, id])]);
+      t.equal(inside.code, 0, inside.stderr);
+      t.match(inside.stdout, new RegExp(`^0::/${id}/c$`, 'm'), 'the init was moved into the delegated cgroup');
+      t.notOk(fs.existsSync(path.join(sub, 'c')), 'and the cgroup removed with the container');
+    } finally {
+      fs.rmdirSync(sub);
+    }
   });
 
   t.test('refusals name the field and the reason', async (t) => {

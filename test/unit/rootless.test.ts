@@ -1,7 +1,7 @@
 /** The pure decisions of rootless runts (src/container/rootless.ts, src/cgroups/rootless.ts). */
 import t from 'tap';
 import { defaultStateRoot, isInitialUserns, mapMethod, rootlessMode, rootlessRefusals, withMapMethod, type RootlessFacts } from '../../src/container/rootless.js';
-import { hasLimits, neededCgroupKeys, rootlessCgroupChoice, rootlessResources } from '../../src/cgroups/rootless.js';
+import { hasLimits, neededCgroupKeys, rootlessCgroupChoice, rootlessResources, v2CommonAncestor } from '../../src/cgroups/rootless.js';
 import { defaultSpec } from '../../src/spec/default-spec.js';
 import type { Spec } from '../../src/spec/types.js';
 
@@ -119,4 +119,13 @@ t.test('runts spec --rootless is runc\'s rootless default', async (t) => {
   t.equal(s.linux!.resources, undefined);
   t.same(s.mounts!.find((m) => m.destination === '/sys'), { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });
   t.notOk(s.mounts!.find((m) => m.type === 'devpts')!.options!.some((o) => o.startsWith('gid=')));
+});
+
+t.test('cgroup v2: the common ancestor whose cgroup.procs a move needs', async (t) => {
+  const m = '/sys/fs/cgroup';
+  t.equal(v2CommonAncestor(m, '/', '/user.slice/user-1000.slice/user@1000.service/app.slice/term.scope', `${m}/user.slice/user-1000.slice/user@1000.service/ctr/c1`), `${m}/user.slice/user-1000.slice/user@1000.service`, 'inside the delegated user@ subtree');
+  t.equal(v2CommonAncestor(m, '/', '/', `${m}/runts/c1`), m, 'a runtime at the root: the root');
+  t.equal(v2CommonAncestor(m, '/', '/a/bc', `${m}/a/b/c`), `${m}/a`, 'by components, not characters');
+  t.equal(v2CommonAncestor(m, '/ns', '/ns/x', `${m}/y`), m, 'a cgroup namespace\'s root mounted');
+  t.equal(v2CommonAncestor(m, '/ns', '/other', `${m}/y`), undefined, 'own cgroup outside the mount');
 });
