@@ -115,6 +115,9 @@ function tests(user: TestUser): void {
       const table = user.runts(['ps', id]);
       t.match(table.stdout, /PID[\s\S]*sleep 1000/);
 
+      const pause = user.runts(['pause', id]);
+      t.not(pause.code, 0);
+      t.match(pause.stderr, /cannot pause container ".*": it has no cgroup \(rootless, and no cgroup its user may write/, 'pause needs a cgroup, and says so');
       t.equal(user.runts(['kill', id, 'KILL']).code, 0);
       for (let i = 0; i < 100 && JSON.parse(user.runts(['state', id]).stdout).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 50));
       t.equal(JSON.parse(user.runts(['state', id]).stdout).status, 'stopped');
