@@ -50,8 +50,9 @@
  *                process now administers.
  *
  * Flow: open EXE read-only view and the namespace paths (host mount ns) ->
- * setns(user) + become uid/gid 0 in it -> setns(others) -> unshare(user) + map handshake ->
- * unshare(others) -> [time offsets] -> fork (the child is in the new pid/time ns) ->
+ * setns(user) + become uid/gid 0 in it -> setns(others) -> unshare(user) + map handshake
+ * (or, -m/-g, writing the maps) -> unshare(others) -> [time offsets] ->
+ * [rootless: the EXE view, now] -> fork (the child is in the new pid/time ns) ->
  * parent: send {"type":"pid"} and exit; child: execveat(EXE).
  *
  * Every error goes to the sync socket as {"type":"error",...} with the
@@ -224,7 +225,8 @@ static void read_reply(char *buf, size_t cap)
 }
 
 /* A read-only, nosuid, nodev, detached view of `path`, as an O_PATH-like fd
- * that execveat() can run. Opened in the host mount namespace. */
+ * that execveat() can run. Opened in the host mount namespace; with
+ * may_defer, -1 when that is refused (rootless: made later, see EXE above). */
 static int readonly_view(const char *path, int may_defer)
 {
 	struct mount_attr attr;
@@ -407,8 +409,10 @@ int main(int argc, char **argv)
 		usage("-s is required");
 	if (!exe_argv || !exe_argv[0] || !exe_argv[1])
 		usage("missing -- EXE ARG0");
-	if (!uid_line != !gid_line || (uid_line && want_maps))
-		usage("-m and -g go together, without -u");
+	if (!uid_line != !gid_line || (uid_line && (want_maps || !(clone_flags & CLONE_NEWUSER))))
+		usage("-m and -g go together, with a new user namespace, without -u");
+	if (helpers && !want_maps)
+		usage("-h goes with -u");
 	/* The sync fd stays open (no CLOEXEC): the init stage inherits it. */
 
 	/* Everything that names a host path is opened now, in the host mount ns. */
@@ -460,9 +464,11 @@ int main(int argc, char **argv)
 			/* a non-dumpable process's /proc files are root's: dumpable while writing (only the caller's own uid could use it) */
 			prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 			write_self("/proc/self/setgroups", "deny");
-			snprintf(buf, sizeof buf, "%s\n", uid_line);
+			if ((size_t)snprintf(buf, sizeof buf, "%s\n", uid_line) >= sizeof buf)
+				usage(uid_line);
 			write_self("/proc/self/uid_map", buf);
-			snprintf(buf, sizeof buf, "%s\n", gid_line);
+			if ((size_t)snprintf(buf, sizeof buf, "%s\n", gid_line) >= sizeof buf)
+				usage(gid_line);
 			write_self("/proc/self/gid_map", buf);
 			prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		}
