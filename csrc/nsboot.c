@@ -21,6 +21,13 @@
  *   -j NS=PATH   join the namespace at PATH (NS: user mnt pid net ipc uts cgroup time)
  *   -u           a new user namespace is created: ask the CLI to write the
  *                uid/gid maps, then become uid/gid 0 in it
+ *   -h           (rootless, with -u) the CLI writes the maps with the setuid
+ *                helpers newuidmap/newgidmap, which only act on a process
+ *                owned by the caller: stay dumpable until the CLI replies
+ *   -m UIDLINE   (rootless, instead of -u) write the maps of the new user
+ *   -g GIDLINE   namespace itself: one line "containerID hostID 1" each, of
+ *                the caller's own uid and gid; setgroups is set to "deny"
+ *                first, as the kernel requires of an unprivileged writer
  *   -a CPUS      comma-separated CPU numbers: this process's affinity from
  *                its start (process.execCPUAffinity.initial of `runts exec`:
  *                the affinity before the process joins the container's
@@ -34,11 +41,18 @@
  *   EXE          executed from a read-only, detached view of itself
  *                (open_tree + mount_setattr + execveat), so that no container
  *                process can open the runtime's interpreter for writing
- *                through /proc/<pid>/exe (CVE-2019-5736).
+ *                through /proc/<pid>/exe (CVE-2019-5736). Unprivileged
+ *                (rootless), open_tree fails with EPERM in the host's mount
+ *                namespace: the view is then made once the user namespace
+ *                is joined or made, in a new mount namespace (the
+ *                container's, or, for exec, a private one just for this):
+ *                the same path, in a copy of the host's mounts this
+ *                process now administers.
  *
  * Flow: open EXE read-only view and the namespace paths (host mount ns) ->
- * setns(user) + become uid/gid 0 in it -> setns(others) -> unshare(user) + map handshake ->
- * unshare(others) -> [time offsets] -> fork (the child is in the new pid/time ns) ->
+ * setns(user) + become uid/gid 0 in it -> setns(others) -> unshare(user) + map handshake
+ * (or, -m/-g, writing the maps) -> unshare(others) -> [time offsets] ->
+ * [rootless: the EXE view, now] -> fork (the child is in the new pid/time ns) ->
  * parent: send {"type":"pid"} and exit; child: execveat(EXE).
  *
  * Every error goes to the sync socket as {"type":"error",...} with the
@@ -211,11 +225,14 @@ static void read_reply(char *buf, size_t cap)
 }
 
 /* A read-only, nosuid, nodev, detached view of `path`, as an O_PATH-like fd
- * that execveat() can run. Opened in the host mount namespace. */
-static int readonly_view(const char *path)
+ * that execveat() can run. Opened in the host mount namespace; with
+ * may_defer, -1 when that is refused (rootless: made later, see EXE above). */
+static int readonly_view(const char *path, int may_defer)
 {
 	struct mount_attr attr;
 	int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (fd < 0 && may_defer && errno == EPERM)
+		return -1;
 	if (fd < 0)
 		fail("open_tree", path, errno);
 	memset(&attr, 0, sizeof attr);
@@ -271,6 +288,18 @@ static void write_time_offsets(const char **offsets, int n)
 	close(fd);
 }
 
+/* Rootless: this process's own maps, "containerID hostID 1" each (user_namespaces(7)). */
+static void write_self(const char *file, const char *text)
+{
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(text);
+	if (fd < 0)
+		fail("open", file, errno);
+	if (write(fd, text, len) != (ssize_t)len)
+		fail("write", file, errno);
+	close(fd);
+}
+
 static int userns_holder(void)
 {
 	char c;
@@ -297,7 +326,8 @@ int main(int argc, char **argv)
 	char *envp[MAX_ENV + 1];
 	const char *offsets[MAX_TIME];
 	const char *cpus = NULL;
-	int njoin = 0, nenv = 0, noff = 0, want_maps = 0, i;
+	int njoin = 0, nenv = 0, noff = 0, want_maps = 0, helpers = 0, i;
+	const char *uid_line = NULL, *gid_line = NULL;
 	unsigned long clone_flags = 0;
 	char **exe_argv = NULL;
 	int exe_fd;
@@ -320,6 +350,10 @@ int main(int argc, char **argv)
 			usage(a);
 		if (a[1] == 'u') {
 			want_maps = 1;
+			continue;
+		}
+		if (a[1] == 'h') {
+			helpers = 1;
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -350,6 +384,12 @@ int main(int argc, char **argv)
 		case 'a':
 			cpus = v;
 			break;
+		case 'm':
+			uid_line = v;
+			break;
+		case 'g':
+			gid_line = v;
+			break;
 		case 't':
 			if (noff >= MAX_TIME || !strchr(v, '='))
 				usage(v);
@@ -369,12 +409,22 @@ int main(int argc, char **argv)
 		usage("-s is required");
 	if (!exe_argv || !exe_argv[0] || !exe_argv[1])
 		usage("missing -- EXE ARG0");
+	if (!uid_line != !gid_line || (uid_line && (want_maps || !(clone_flags & CLONE_NEWUSER))))
+		usage("-m and -g go together, with a new user namespace, without -u");
+	if (helpers && !want_maps)
+		usage("-h goes with -u");
 	/* The sync fd stays open (no CLOEXEC): the init stage inherits it. */
 
 	/* Everything that names a host path is opened now, in the host mount ns. */
 	if (cpus)
 		set_affinity(cpus);
-	exe_fd = readonly_view(exe_argv[0]);
+	{
+		/* rootless: no right to clone a mount here; again once the user and mount namespaces exist */
+		int in_userns = (clone_flags & CLONE_NEWUSER) != 0;
+		for (i = 0; i < njoin; i++)
+			in_userns |= joins[i].nstype == CLONE_NEWUSER;
+		exe_fd = readonly_view(exe_argv[0], in_userns);
+	}
 	for (i = 0; i < njoin; i++) {
 		joins[i].fd = open(joins[i].path, O_RDONLY | O_CLOEXEC);
 		if (joins[i].fd < 0)
@@ -409,9 +459,27 @@ int main(int argc, char **argv)
 	if (clone_flags & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			fail("unshare", "user namespace", errno);
+		if (uid_line) {
+			char buf[64];
+			/* a non-dumpable process's /proc files are root's: dumpable while writing (only the caller's own uid could use it) */
+			prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+			write_self("/proc/self/setgroups", "deny");
+			if ((size_t)snprintf(buf, sizeof buf, "%s\n", uid_line) >= sizeof buf)
+				usage(uid_line);
+			write_self("/proc/self/uid_map", buf);
+			if ((size_t)snprintf(buf, sizeof buf, "%s\n", gid_line) >= sizeof buf)
+				usage(gid_line);
+			write_self("/proc/self/gid_map", buf);
+			prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		}
 		if (want_maps) {
+			/* newuidmap/newgidmap check that the target process is the caller's: a non-dumpable one's /proc files are root's */
+			if (helpers)
+				prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 			send_msg("{\"type\":\"userns\"}\n");
 			read_reply(line, sizeof line);
+			if (helpers)
+				prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 			if (strncmp(line, "{\"type\":\"ok\"", 12) != 0)
 				fail("uid/gid map handshake", line, EPROTO);
 		}
@@ -424,6 +492,14 @@ int main(int argc, char **argv)
 		fail("unshare", "namespaces", errno);
 	if (noff > 0)
 		write_time_offsets(offsets, noff);
+	if (exe_fd < 0) {
+		/* rootless exec: a private copy of the host's mounts, administered from the
+		 * joined user namespace, for the view only (the exec stage joins the
+		 * container's mount namespace itself) */
+		if (!(clone_flags & CLONE_NEWNS) && unshare(CLONE_NEWNS) < 0)
+			fail("unshare", "mount namespace for the read-only view of the runtime", errno);
+		exe_fd = readonly_view(exe_argv[0], 0);
+	}
 
 	/* unshare(CLONE_NEWPID/NEWTIME) applies to children only: fork once. */
 	child = fork();

@@ -6,12 +6,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntsError } from '../common/errors.js';
 import { Store } from '../state/store.js';
+import { defaultStateRoot, hostRootlessFacts, rootlessMode } from '../container/rootless.js';
 import type { FlagValues } from './parse.js';
 
 export interface Invocation { global: FlagValues; flags: FlagValues; args: string[] }
 
 function store(inv: Invocation): Store {
-  return new Store(path.resolve(String(inv.global.root)));
+  const root = inv.global.root === undefined ? defaultStateRoot(hostRootlessFacts()) : String(inv.global.root);
+  return new Store(path.resolve(root));
 }
 
 function out(text: string): void {
@@ -56,6 +58,7 @@ async function createOptions(inv: Invocation) {
     noNewKeyring: inv.flags['no-new-keyring'] === true,
     preserveFds: extraFds(inv.flags),
     listenFds: process.env.LISTEN_FDS ? Number(process.env.LISTEN_FDS) : 0,
+    rootless: rootlessMode(inv.global.rootless as string | undefined, hostRootlessFacts()),
   };
 }
 

@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     if (g.flags['systemd-cgroup']) {
       throw new UsageError('--systemd-cgroup is not supported: runts has no systemd cgroup driver (use the cgroupfs default)');
     }
-    if (g.flags.rootless === 'true') throw new UsageError('--rootless=true is not supported yet: run runts as root');
+    if (!['auto', 'true', 'false'].includes(String(g.flags.rootless))) throw new UsageError(`--rootless: invalid value "${String(g.flags.rootless)}" (want true, false or auto)`);
     if (cmd.pending) throw new UsageError(`${cmd.pending} (runts ${cmd.name})`);
     const parsed = parseCommand(cmd, g.rest);
     if (parsed.flags.help) {

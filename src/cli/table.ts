@@ -31,12 +31,12 @@ export interface CommandSpec {
 }
 
 export const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'root', type: 'string', default: '/run/runts', describe: 'root directory for storage of container state (this should be located in tmpfs)' },
+  { name: 'root', type: 'string', describe: 'root directory for storage of container state (this should be located in tmpfs); default /run/runts, or $XDG_RUNTIME_DIR/runts when not run as root' },
   { name: 'log', type: 'string', describe: 'set the log file to write runts logs to (default is stderr only)' },
   { name: 'log-format', type: 'string', default: 'text', choices: ['text', 'json'], describe: 'set the log format' },
   { name: 'debug', type: 'boolean', describe: 'enable debug logging' },
   { name: 'systemd-cgroup', type: 'boolean', describe: 'enable systemd cgroup support (not supported: runts has no systemd driver)' },
-  { name: 'rootless', type: 'string', default: 'auto', describe: 'ignore cgroup permission errors (true, false or auto; rootless mode is not supported yet)' },
+  { name: 'rootless', type: 'string', default: 'auto', describe: 'rootless mode: true, false or auto (auto: when not root in the initial user namespace); cgroups that cannot be made are skipped when no limits are configured' },
   { name: 'criu', type: 'string', describe: 'path to the criu binary (checkpoint/restore are not supported)' },
   { name: 'help', aliases: ['h'], type: 'boolean', describe: 'show help' },
   { name: 'version', aliases: ['v'], type: 'boolean', describe: 'print the version' },

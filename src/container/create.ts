@@ -33,6 +33,9 @@ import { hostRootfsMountRecord, removeHostRootfsMount } from './host-rootfs.js';
 import { explainDeath, StderrTap } from './init-death.js';
 import { IdmapHolders, type IdmapUserns, idmapsOf } from './idmap-userns.js';
 import { launchNsboot } from './launch.js';
+import { hostRootlessFacts, mapMethod, type MapMethod, rootlessRefusals, withMapMethod } from './rootless.js';
+import { writeMapsWithHelpers } from './rootless-maps.js';
+import { rootlessCgroupManager, rootlessResources } from '../cgroups/rootless.js';
 import { killAndWait } from './wait.js';
 
 export interface CreateOptions {
@@ -50,6 +53,8 @@ export interface CreateOptions {
   listenFds?: number;
   /** `run` without --console-socket: use consoleFd only if process.terminal. */
   consoleOnlyIfTerminal?: boolean;
+  /** --rootless (src/container/rootless.ts): cgroups only where the user may write them. */
+  rootless?: boolean;
 }
 
 export interface Created {
@@ -183,6 +188,12 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   }
   // nsboot starts in the rootfs (the init opens it as its cwd), except when the rootfs is in a joined mount namespace
   if (mountns !== 'join') checkRootfsOnHost(rootfs);
+  // rootless (src/container/rootless.ts): refuse what needs privilege; who writes the id maps
+  const facts = hostRootlessFacts();
+  const refusal = rootlessRefusals(spec, facts, mountns);
+  if (refusal) throw refusal;
+  const idMaps: MapMethod = ns.userns ? mapMethod(spec, facts) : { kind: 'cli' };
+  ns.args = withMapMethod(ns.args, idMaps);
   const rec: ContainerRecord = {
     id: opts.id,
     ociVersion: spec.ociVersion,
@@ -206,11 +217,14 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   let tap: StderrTap | undefined;
   const fds: number[] = [];
   try {
-    cg = cgroupManager(opts.id, spec.linux?.cgroupsPath);
-    // The record names every cgroup dir before it is made (crash safety).
-    cg.create((cgrec) => { rec.cgroup = cgrec; store.write(rec); });
-    checkPreexistingCgroup(cg, logWarning);
-    cg.set(cgroupResources(spec));
+    cg = opts.rootless ? rootlessCgroupManager(opts.id, spec, logWarning) : cgroupManager(opts.id, spec.linux?.cgroupsPath);
+    if (cg) {
+      // The record names every cgroup dir before it is made (crash safety).
+      cg.create((cgrec) => { rec.cgroup = cgrec; store.write(rec); });
+      checkPreexistingCgroup(cg, logWarning);
+      // device rules need privilege in the initial user namespace: only real root applies them
+      cg.set(opts.rootless && !(facts.euid === 0 && facts.initialUserns) ? rootlessResources(spec) : cgroupResources(spec));
+    }
     logDebugAt('create: cgroups ready');
 
     const [mine, theirs] = libc.socketpair(SOCK.STREAM);
@@ -232,8 +246,9 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       idmap = new IdmapHolders();
       await idmap.start(maps);
     }
-    if (ns.userns) {
+    if (ns.userns && facts.euid === 0) {
       // the init, as the mapped root, may not reach every source nor idmap a host filesystem: make the bind mounts here
+      // (not rootless: an ordinary user may not clone mounts of the host's mount namespace; the init binds with the same rights)
       for (const t of prepareBindTrees(spec, bundle, idmap?.userns ?? [])) {
         fds.push(t.fd);
         bindTrees.push({ index: t.index, fd: stdio.length });
@@ -272,9 +287,10 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     chan = new Channel(mine, 'the container init');
     if (tap) chan.watch(tap.readFd, tap.onData);
 
-    if (ns.userns) {
+    if (ns.userns && idMaps.kind !== 'self') {
       chan.expect('userns', STEP_TIMEOUT_MS);
-      writeIdMaps(child.pid!, spec);
+      if (idMaps.kind === 'helpers') writeMapsWithHelpers(child.pid!, idMaps);
+      else writeIdMaps(child.pid!, spec);
       chan.send({ type: 'ok' });
     }
     const pid = chan.expect('pid', STEP_TIMEOUT_MS).pid;
@@ -287,7 +303,8 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       try {
         fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(oom));
       } catch (e) {
-        throw new RuntsError(`write /proc/${pid}/oom_score_adj: ${(e as NodeJS.ErrnoException).code} (process.oomScoreAdj ${oom})`, { op: 'write', path: `/proc/${pid}/oom_score_adj`, errno: (e as NodeJS.ErrnoException).code });
+        const rootless = facts.euid !== 0 ? '; rootless: lowering it below the caller\'s own needs CAP_SYS_RESOURCE in the initial user namespace' : '';
+        throw new RuntsError(`write /proc/${pid}/oom_score_adj: ${(e as NodeJS.ErrnoException).code} (process.oomScoreAdj ${oom}${rootless})`, { op: 'write', path: `/proc/${pid}/oom_score_adj`, errno: (e as NodeJS.ErrnoException).code });
       }
     }
 
@@ -301,11 +318,13 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       preservedFds: preserved,
       consoleFd: opts.consoleFd === undefined ? undefined : syncFdInChild + 2,
       containerPid: ns.pidns && !spec.linux?.namespaces?.find((n) => n.type === 'pid')?.path ? 1 : pid,
-      cgroupPaths: cgroupMountPaths(cg.record),
-      cgroupMode: cg.record.mode,
+      cgroupPaths: cg ? cgroupMountPaths(cg.record) : {},
+      cgroupMode: cg?.record.mode ?? detectCgroups().mode,
       warn: logWarning,
     });
     plan.stderrFd = stderrFd;
+    // rootless: a runtime already in a user namespace (rootless podman's) cannot mknod either: bind the host's nodes, as runc
+    if (!facts.initialUserns) plan.rootfs.bindDevices = true;
     if (idmap) plan.idmapUserns = idmapFds;
     if (bindTrees.length > 0) plan.bindTrees = bindTrees;
     plan.mountnsFd = mountnsFd;
@@ -315,7 +334,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     // node threads and start-up heap (migration moves neither).
     chan.expect('booted', STEP_TIMEOUT_MS);
     logDebugAt('create: init booted');
-    cg.apply(pid);
+    cg?.apply(pid);
     chan.send({ type: 'plan', plan });
     chan.expect('hooks', STEP_TIMEOUT_MS);
     await idmap?.stop(); // the mounts are done

@@ -11,7 +11,8 @@ import { deriveStatus } from '../state/status.js';
 import type { ContainerRecord, Store } from '../state/store.js';
 
 export function managerOf(rec: ContainerRecord, op: string): CgroupManager {
-  if (!rec.cgroup) throw new RuntsError(`cannot ${op} container "${rec.id}": it has no cgroup`, { op });
+  // only a rootless container can be without one (src/cgroups/rootless.ts)
+  if (!rec.cgroup) throw new RuntsError(`cannot ${op} container "${rec.id}": it has no cgroup (rootless, and no cgroup its user may write: see README "Rootless")`, { op });
   return cgroupManagerFromRecord(rec.cgroup);
 }
 

@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { RuntsError } from '../common/errors.js';
 import type { Store } from '../state/store.js';
+import { cgroupProcesses } from './cgroup-procs.js';
 import { managerOf } from './pause.js';
 
 /** Index of the PID column in a ps header line. */
@@ -37,7 +38,8 @@ export function filterPsOutput(output: string, pids: number[]): string {
 
 export function containerPs(store: Store, id: string, format: string, psArgs: string[]): string {
   const rec = store.mustRead(id);
-  const pids = managerOf(rec, 'list processes of').pids().sort((a, b) => a - b);
+  // a rootless container may have no cgroup: its pid namespace's processes (src/container/ns-procs.ts)
+  const pids = (rec.cgroup ? managerOf(rec, 'list processes of').pids() : cgroupProcesses(rec)).sort((a, b) => a - b);
   if (format === 'json') return JSON.stringify(pids) + '\n';
   if (format !== 'table') throw new RuntsError('invalid format option', { op: 'ps' });
   const args = psArgs.length > 0 ? psArgs : ['-ef'];

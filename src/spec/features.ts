@@ -53,6 +53,9 @@ export function features(): Record<string, unknown> {
       'org.opencontainers.runtime-spec.features': OCI_VERSION,
       'io.github.runts.version': VERSION,
       'io.github.runts.commit': COMMIT,
+      // rootless mode (src/container/rootless.ts, src/cgroups/rootless.ts; README "Rootless")
+      'io.github.runts.rootless': 'supported: --rootless auto|true|false; state in $XDG_RUNTIME_DIR/runts; a user namespace mapping the caller\'s own uid/gid (maps written by nsboot) or subordinate ranges (newuidmap/newgidmap, /etc/subuid, /etc/subgid); device nodes bind-mounted from the host; cgroups only where the user may write them (v1 path made and chowned by root, v2 delegated subtree), skipped with a warning when no limit needs them',
+      'io.github.runts.rootless.refused': 'a config without its own user namespace (or mount namespace); idmapped mounts; limits in linux.resources whose cgroups the user cannot write; device cgroup rules (not applied); anything else the kernel refuses an unprivileged user (joining others\' namespaces, raising rlimits, lowering oomScoreAdj, host sysctls) fails with its errno',
     },
   };
 }

@@ -185,15 +185,15 @@ function planCgroup(parsed: ParsedOptions, opts: RootfsOptions, ptr: string): Cg
   // As runc: read-only when the config says "ro" (engines do), writable
   // otherwise — nested cgroup managers (systemd, docker-in-docker) need it.
   // CVE-2023-25809 was a rootless runc mounting the host's cgroup dirs rw
-  // despite a config without cgroupns; runts does not run rootless, and
-  // what is mounted here is only the container's own cgroup.
+  // despite a config without cgroupns; what is mounted here is only the
+  // container's own cgroup (none for a rootless one without a cgroup).
   const readonly = parsed.readonly === true;
   if (mode === 'v2') {
     const bind: CgroupBind = { name: '', source: paths[''] ?? null };
     return { mode, namespace: opts.cgroupns, strategy: opts.cgroupns ? 'fresh' : 'bind', binds: [bind], readonly, symlinks: [] };
   }
+  // no paths: a rootless container without a cgroup (src/cgroups/rootless.ts) gets an empty tmpfs
   const names = Object.keys(paths);
-  if (names.length === 0) throw new RuntsError(`${ptr}: a cgroup ${mode} mount needs the container's cgroup paths (RootfsOptions.cgroupPaths)`);
   const binds: CgroupBind[] = [];
   const symlinks: { name: string; target: string }[] = [];
   for (const name of names) {

@@ -363,7 +363,10 @@ t.test('plan: cgroup mounts', async (t) => {
     { name: 'systemd', source: '/h/systemd/c1' }, { name: 'unified', source: '/h/unified/c1' },
   ]);
   t.same(cg.symlinks, [{ name: 'cpu', target: 'cpu,cpuacct' }, { name: 'cpuacct', target: 'cpu,cpuacct' }]);
-  t.throws(() => planRootfs(spec({ mounts: [m] }), { ...opts, cgroupMode: 'v1' }), /cgroupPaths/);
+  // no paths (a rootless container without a cgroup): an empty tmpfs, no binds
+  const none = planRootfs(spec({ mounts: [m] }), { ...opts, cgroupMode: 'v1' }).mounts[0]!.cgroup!;
+  t.equal(none.strategy, 'tmpfs+binds');
+  t.same(none.binds, []);
   t.throws(() => planRootfs(spec({ mounts: [m] }), { ...opts, cgroupMode: 'v1', cgroupPaths: { '../x': '/y' } }), /bad cgroup hierarchy/);
   const cg2 = planRootfs(spec({ mounts: [{ destination: '/sys/fs/cgroup', type: 'cgroup2', source: 'cgroup2' }] }), opts);
   t.equal(cg2.mounts[0]!.kind, 'fs', 'type cgroup2 is a plain filesystem mount, like runc');
