@@ -19,12 +19,7 @@ import * as fs from 'node:fs';
 import * as tty from 'node:tty';
 import { setWinsize } from '../init/console.js';
 import * as libc from '../linux/libc.js';
-
-const TCGETS = 0x5401;
-const TCSETS = 0x5402;
-const EAGAIN = 11;
-const EIO = 5;
-const POLLOUT = 0x4;
+import { EAGAIN, EIO, ONLCR, OPOST, POLL, TCGETS, TCSETS } from '../linux/abi.js';
 
 export function receiveMaster(sock: number): number {
   const { fd } = libc.recvFd(sock);
@@ -43,9 +38,6 @@ function getTermios(fd: number): Buffer | undefined {
   }
   return t;
 }
-
-const OPOST = 0o1;
-const ONLCR = 0o4;
 
 /**
  * cfmakeraw(3) on a kernel termios buffer (c_iflag, c_oflag, c_cflag,
@@ -81,7 +73,7 @@ function writeAll(fd: number, buf: Buffer): boolean {
       off += fs.writeSync(fd, buf, off);
     } catch (e) {
       if (errnoOf(e) !== EAGAIN) return false;
-      libc.poll([{ fd, events: POLLOUT }], 1000);
+      libc.poll([{ fd, events: POLL.OUT }], 1000);
     }
   }
   return true;
