@@ -18,11 +18,6 @@ import {
   AF_UNIX, CLOSE_RANGE_CLOEXEC, EINTR, ENAMETOOLONG, F, FSMOUNT_CLOEXEC, FSOPEN_CLOEXEC, LOCK, MSG_CMSG_CLOEXEC,
   MSG_NOSIGNAL, O, OPEN_TREE, SCM_RIGHTS, SOCK, SOL_SOCKET, SYS, EWOULDBLOCK,
 } from './abi.js';
-// The constants' old home: re-exported until every user imports abi.ts.
-export {
-  AF_UNIX, AT, CLOSE_RANGE_CLOEXEC, F, FSCONFIG, FSMOUNT_CLOEXEC, FSOPEN_CLOEXEC, LOCK, MNT_DETACH, MOUNT_ATTR, MOVE_MOUNT,
-  MS, O, OPEN_TREE, POLL, PR, RESOLVE, SCM_RIGHTS, SOCK, SOL_SOCKET, SYS, TIOC, WNOHANG,
-} from './abi.js';
 
 // ---------------------------------------------------------------------------
 // koffi, loaded on first use: the fast way when the build recorded where its
