@@ -19,7 +19,6 @@ import { LOCK, O } from '../linux/abi.js';
 import type { CgroupRecord } from '../cgroups/manager.js';
 import type { HostRootfsMount } from '../container/host-rootfs.js';
 
-export const DEFAULT_ROOT = '/run/runts';
 const CONTAINER_ID = /^[A-Za-z0-9_+-][A-Za-z0-9_+.-]*$/;
 
 export interface ContainerRecord {

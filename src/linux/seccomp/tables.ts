@@ -73,9 +73,8 @@ export const SECCOMP_FILTER_FLAG = {
   WAIT_KILLABLE_RECV: 1 << 5,
 } as const;
 
-/** seccomp(2) operations (the syscall's number is SYS.seccomp in ../abi.ts). */
+/** seccomp(2) operation (the syscall's number is SYS.seccomp in ../abi.ts). */
 export const SECCOMP_SET_MODE_FILTER = 1;
-export const SECCOMP_GET_ACTION_AVAIL = 2;
 
 /** AUDIT_ARCH_* = EM_* | __AUDIT_ARCH_64BIT (0x80000000) | __AUDIT_ARCH_LE (0x40000000). */
 export const AUDIT_ARCH = {
@@ -120,13 +119,6 @@ export function hostArch(): string | undefined {
     case 'ia32': return 'SCMP_ARCH_X86';
     default: return undefined;
   }
-}
-
-/** Syscall number of `name` on `arch`, or undefined when that arch has no such syscall. */
-export function syscallNumber(arch: string, name: string): number | undefined {
-  const info = ARCHES[arch];
-  if (!info || !Object.hasOwn(info.table, name)) return undefined;
-  return info.table[name];
 }
 
 /**
