@@ -16,16 +16,11 @@ import { constants } from 'node:os';
 import { RuntsError } from '../common/errors.js';
 import { sleepMs } from '../common/sleep.js';
 import * as libc from '../linux/libc.js';
-import { O, WNOHANG } from '../linux/abi.js';
+import { CLD_EXITED, O, P_PID, WEXITED, WNOHANG, WNOWAIT } from '../linux/abi.js';
 import { PeerExitedError } from '../protocol/channel.js';
 
 const TAIL_BYTES = 2048;
 const WAIT_DEATH_MS = 2000;
-
-const P_PID = 1;
-const WEXITED = 4;
-const WNOWAIT = 0x01000000;
-const CLD_EXITED = 1;
 
 /** The child's stderr, captured until ready. */
 export class StderrTap {

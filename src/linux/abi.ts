@@ -109,6 +109,8 @@ export const PR = {
   SET_CHILD_SUBREAPER: 36, SET_NO_NEW_PRIVS: 38, CAP_AMBIENT: 47,
 } as const;
 export const WNOHANG = 1;
+/** waitid(2): idtype, options and the si_code of an exit. */
+export const P_PID = 1, WEXITED = 4, WNOWAIT = 0x01000000, CLD_EXITED = 1;
 
 /** x86_64 syscall numbers used directly (glibc 2.36 lacks wrappers for these). */
 export const SYS = {
