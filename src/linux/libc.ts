@@ -6,7 +6,8 @@
  * The constants these calls take are in abi.ts.
  *
  * Every wrapper reads errno immediately after the call and throws a
- * SyscallError naming the call, the path and the errno name.
+ * SyscallError naming the call, the path and the errno name; the few that
+ * return the raw result instead (for callers that treat -1 themselves) say so.
  *
  * Never fork from here: a fork from a multithreaded node process crashes in
  * the child (docs/protocol.md, "Processes"). Everything that forks lives in csrc/.
@@ -15,8 +16,8 @@
 import { join } from 'node:path';
 import { SyscallError } from '../common/errors.js';
 import {
-  AF_UNIX, CLOSE_RANGE_CLOEXEC, EINTR, ENAMETOOLONG, F, FSMOUNT_CLOEXEC, FSOPEN_CLOEXEC, LOCK, MSG_CMSG_CLOEXEC,
-  MSG_NOSIGNAL, O, OPEN_TREE, SCM_RIGHTS, SOCK, SOL_SOCKET, SYS, EWOULDBLOCK,
+  AF_UNIX, CLOSE_RANGE_CLOEXEC, EINTR, ENAMETOOLONG, EWOULDBLOCK, F, FSMOUNT_CLOEXEC, FSOPEN_CLOEXEC, LOCK,
+  MSG_CMSG_CLOEXEC, MSG_NOSIGNAL, O, OPEN_TREE, SCM_RIGHTS, SOCK, SOL_SOCKET, SYS,
 } from './abi.js';
 
 // ---------------------------------------------------------------------------
