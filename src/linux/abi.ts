@@ -124,9 +124,11 @@ export const SYS = {
 export const TIOC = { SCTTY: 0x540e, SWINSZ: 0x5414, GWINSZ: 0x5413, SPTLCK: 0x40045431, GPTN: 0x80045430, GPTPEER: 0x5441 } as const;
 export const TCGETS = 0x5401;
 export const TCSETS = 0x5402;
-/** c_oflag bits of struct termios. */
-export const OPOST = 0o1;
-export const ONLCR = 0o4;
+/** struct termios bits: c_iflag, c_oflag, c_cflag, c_lflag. */
+export const IGNBRK = 0o1, BRKINT = 0o2, PARMRK = 0o10, ISTRIP = 0o40, INLCR = 0o100, IGNCR = 0o200, ICRNL = 0o400, IXON = 0o2000;
+export const OPOST = 0o1, ONLCR = 0o4;
+export const CSIZE = 0o60, PARENB = 0o400, CS8 = 0o60;
+export const ECHO = 0o10, ECHONL = 0o100, ICANON = 0o2, ISIG = 0o1, IEXTEN = 0o100000;
 /** The majors of pty slaves (Unix98 ptys: 136-143). */
 export const PTY_SLAVE_MAJOR_MIN = 136;
 export const PTY_SLAVE_MAJOR_MAX = 143;
