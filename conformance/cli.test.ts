@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as libc from '../src/linux/libc.js';
+import { POLL, SOCK } from '../src/linux/abi.js';
 import { check, onTeardown, skipFile } from './lib/check.js';
 import { cannotRun, cleanEnv, makeBundle, Runtime, RUNTIME, tmpdir, uniqueId, waitFor } from './lib/runtime.js';
 
@@ -26,7 +27,7 @@ function canaryFifo(dir: string, canary: string): { fd: number; rest: () => stri
       let s = '';
       for (;;) {
         // the container's shell may have cleared O_NONBLOCK on the shared description: poll first
-        const [ready] = libc.poll([{ fd, events: libc.POLL.IN }], 0);
+        const [ready] = libc.poll([{ fd, events: POLL.IN }], 0);
         if (!ready) break;
         try {
           const n = fs.readSync(fd, buf, 0, buf.length, null);
@@ -43,7 +44,7 @@ function canaryFifo(dir: string, canary: string): { fd: number; rest: () => stri
 /** A listening console socket; accept() returns the received master fd and payload. */
 function consoleSocket(dir: string): { path: string; receive: () => { data: string; fd: number | null }; close: () => void } {
   const p = path.join(dir, `console-${Math.random().toString(36).slice(2, 8)}.sock`);
-  const listener = libc.socket(libc.SOCK.STREAM);
+  const listener = libc.socket(SOCK.STREAM);
   libc.bindUnix(listener, p);
   libc.listen(listener, 1);
   return {

@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as libc from '../src/linux/libc.js';
+import { POLL, SOCK } from '../src/linux/abi.js';
 import { check, onTeardown, withRuntime } from './lib/check.js';
 import {
   compareDefaultDevices, compareDevices, compareDevSymlinks, compareMaskedPaths, compareNamespaces, compareReadonlyPaths, hostContext,
@@ -313,7 +314,7 @@ withRuntime((rt) => {
     'config-linux.md#the-container-process-state/4', 'config-linux.md#the-container-process-state/5',
   ], async (t) => {
     const sockPath = path.join(dir, `notify-${process.pid}.sock`);
-    const listener = libc.socket(libc.SOCK.STREAM);
+    const listener = libc.socket(SOCK.STREAM);
     libc.bindUnix(listener, sockPath);
     libc.listen(listener, 1);
     t.teardown(() => libc.close(listener));
@@ -335,14 +336,14 @@ withRuntime((rt) => {
     child.on('exit', () => { exited = true; });
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && phase !== 'done') {
-      const [lev] = libc.poll([{ fd: listener, events: libc.POLL.IN }], 0);
+      const [lev] = libc.poll([{ fd: listener, events: POLL.IN }], 0);
       if (lev) {
         if (conn !== null) received.push(cur);
         conn = libc.accept(listener);
         cur = { data: '', fd: null, closed: false };
       }
       if (conn !== null) {
-        const [cev] = libc.poll([{ fd: conn, events: libc.POLL.IN }], 0);
+        const [cev] = libc.poll([{ fd: conn, events: POLL.IN }], 0);
         if (cev) {
           const m = libc.recvFd(conn, 65536);
           if (m.fd !== null) cur.fd = m.fd;

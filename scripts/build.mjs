@@ -20,7 +20,7 @@ mkdirSync(join(root, 'dist'), { recursive: true });
 // without short builtin calls V8 does not copy its builtins (1.5 MiB) into every waiting init.
 // Its warm run below uses the same flags: V8 rejects a code cache made under other flags.
 const INIT_NODE_FLAGS = ['--no-short-builtin-calls'];
-// koffi's native module, as `require('koffi')` finds it here: the bundles load it by path (src/linux/koffi-load.ts)
+// koffi's native module, as `require('koffi')` finds it here: the bundles load it by path (src/linux/libc.ts)
 const koffiNative = (() => {
   const req = createRequire(join(root, 'package.json'));
   const before = new Set(Object.keys(req.cache));

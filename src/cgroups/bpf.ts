@@ -15,7 +15,8 @@
 
 import { closeSync, openSync, constants } from 'node:fs';
 import { errnoNumber, RuntsError, SyscallError } from '../common/errors.js';
-import { address, bindLibc, checked, koffiModule, SYS } from '../linux/libc.js';
+import { address, checked, syscallRaw } from '../linux/libc.js';
+import { SYS } from '../linux/abi.js';
 import { emulateDevices, type DeviceState } from './devices.js';
 import type { DeviceCgroup } from '../spec/types.js';
 
@@ -124,25 +125,8 @@ const BPF_CGROUP_DEVICE = 6;
 const BPF_F_ALLOW_MULTI = 2;
 const ATTR_SIZE = 128;
 
-type SyscallFn = (nr: number, ...args: unknown[]) => number | bigint;
-let syscallFn: SyscallFn | undefined;
-
-function rawSyscall(): SyscallFn {
-  if (syscallFn) return syscallFn;
-  const proto = 'long syscall(long nr, ...)';
-  try {
-    syscallFn = bindLibc(proto);
-  } catch {
-    // bindLibc first binds all of libc.ts's table, which fails when one of its
-    // prototypes does not parse (koffi 3.3.4 rejects 'ssize_t'); bind just
-    // syscall() in that case.
-    syscallFn = koffiModule().load('libc.so.6').func(proto) as SyscallFn;
-  }
-  return syscallFn;
-}
-
 function bpf(cmd: number, attr: Buffer, what: string, path?: string): number {
-  const rc = rawSyscall()(SYS.bpf, 'int', cmd, 'void *', attr, 'unsigned int', attr.length);
+  const rc = syscallRaw(SYS.bpf, 'int', cmd, 'void *', attr, 'unsigned int', attr.length);
   return checked(what, rc, path); // errno is read at once
 }
 

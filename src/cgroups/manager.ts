@@ -22,6 +22,7 @@ import {
 import { resolveCgroupPaths } from './paths.js';
 import { planV1, planV2, type PlanContext, type PlanEntry } from './plan.js';
 import { statsV1, statsV2, parseKeyValues, type CgroupStats } from './stats.js';
+import { SIGKILL } from '../linux/abi.js';
 
 export interface CgroupRecord {
   mode: CgroupMode;
@@ -77,8 +78,6 @@ export interface ManagerOptions {
   /** The runtime's own cgroups (for relative cgroupsPath); defaults to /proc/self/cgroup. */
   own?: () => Record<string, string>;
 }
-
-const SIGKILL = 9;
 
 function uniq<T>(a: T[]): T[] {
   return [...new Set(a)];

@@ -369,8 +369,3 @@ export function planV2(r: Resources, ctx: PlanContext = {}): V2PlanEntry[] {
   }
   return out;
 }
-
-/** Controllers a v1 plan needs (so the manager can say which one is not mounted). */
-export function controllersOf(plan: PlanEntry[]): string[] {
-  return [...new Set(plan.map((e) => e.controller))];
-}

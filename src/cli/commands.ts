@@ -8,6 +8,7 @@ import { RuntsError } from '../common/errors.js';
 import { Store } from '../state/store.js';
 import { defaultStateRoot, hostRootlessFacts, rootlessMode } from '../container/rootless.js';
 import type { FlagValues } from './parse.js';
+import { O, SOCK } from '../linux/abi.js';
 
 export interface Invocation { global: FlagValues; flags: FlagValues; args: string[] }
 
@@ -23,13 +24,13 @@ function out(text: string): void {
 /** Connect --console-socket; long paths go through the directory's fd. */
 async function connectConsole(p: string): Promise<number> {
   const libc = await import('../linux/libc.js');
-  const fd = libc.socket(libc.SOCK.STREAM);
+  const fd = libc.socket(SOCK.STREAM);
   const abs = path.resolve(p);
   try {
     if (Buffer.byteLength(abs) < 100) {
       libc.connectUnix(fd, abs);
     } else {
-      const dirfd = libc.open(path.dirname(abs), libc.O.PATH | libc.O.DIRECTORY);
+      const dirfd = libc.open(path.dirname(abs), O.PATH | O.DIRECTORY);
       try { libc.connectUnix(fd, `/proc/self/fd/${dirfd}/${path.basename(abs)}`); } finally { libc.close(dirfd); }
     }
   } catch (e) {

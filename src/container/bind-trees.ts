@@ -16,7 +16,8 @@
  * (planMount), so the CLI and the init cannot disagree.
  */
 import * as fs from 'node:fs';
-import { AT, MOUNT_ATTR, mountSetattr, OPEN_TREE, openTree } from '../linux/libc.js';
+import { mountSetattr, openTree } from '../linux/libc.js';
+import { AT, MOUNT_ATTR, OPEN_TREE } from '../linux/abi.js';
 import { idmappingKey, planMount } from '../linux/rootfs/plan.js';
 import { RuntsError, SyscallError } from '../common/errors.js';
 import type { Spec } from '../spec/types.js';

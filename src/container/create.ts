@@ -19,7 +19,7 @@ import { initNodeFlags, initPath, nsbootPath } from '../common/paths.js';
 import { runHooks, runHooksCollectingErrors, stepTimeoutMs } from '../hooks/run.js';
 import { buildInitPlan } from '../init/plan.js';
 import * as libc from '../linux/libc.js';
-import { PR, SOCK } from '../linux/libc.js';
+import { O, PR, SOCK } from '../linux/abi.js';
 import { idMapText, NAMESPACES } from '../linux/namespaces.js';
 import { procStat } from '../linux/proctree.js';
 import { BOOT_ENV, STEP_TIMEOUT_MS } from '../protocol/boot-env.js';
@@ -129,7 +129,7 @@ function writeIdMaps(pid: number, spec: Spec): void {
 /** Bind and listen on <dir>/init.sock in the host; the init gets the fd. */
 function startListener(dir: string): number {
   const fd = libc.socket(SOCK.STREAM);
-  const dirfd = libc.open(dir, libc.O.PATH | libc.O.DIRECTORY);
+  const dirfd = libc.open(dir, O.PATH | O.DIRECTORY);
   try {
     libc.bindUnix(fd, `/proc/self/fd/${dirfd}/init.sock`);
   } finally {
@@ -262,7 +262,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     }
     let mountnsFd: number | undefined;
     if (ns.mountnsPath) {
-      const fd = libc.open(ns.mountnsPath, libc.O.RDONLY);
+      const fd = libc.open(ns.mountnsPath, O.RDONLY);
       fds.push(fd);
       mountnsFd = stdio.length;
       stdio.push(fd);

@@ -16,7 +16,7 @@ import { logWarning } from '../common/log.js';
 import { execInitPath, nsbootPath } from '../common/paths.js';
 import { buildExecPlan, execProcessFromFlags, type ExecFlags } from '../init/exec-plan.js';
 import * as libc from '../linux/libc.js';
-import { PR, SOCK } from '../linux/libc.js';
+import { O, PR, SOCK } from '../linux/abi.js';
 import { planExecAffinity } from '../linux/affinity.js';
 import { NAMESPACES } from '../linux/namespaces.js';
 import { isAlive } from '../linux/proctree.js';
@@ -118,9 +118,9 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
   try {
     const [mine, theirs] = libc.socketpair(SOCK.STREAM);
     fds.push(mine, theirs);
-    const mntns = libc.open(`/proc/${init.pid}/ns/mnt`, libc.O.RDONLY);
+    const mntns = libc.open(`/proc/${init.pid}/ns/mnt`, O.RDONLY);
     fds.push(mntns);
-    const root = libc.open(`/proc/${init.pid}/root`, libc.O.PATH | libc.O.DIRECTORY);
+    const root = libc.open(`/proc/${init.pid}/root`, O.PATH | O.DIRECTORY);
     fds.push(root);
     if (!isAlive(init.pid, init.startTime)) throw new RuntsError(`cannot exec in container "${o.id}": its init exited`, { op: 'exec' });
     const syncIdx = 3 + o.preserveFds;

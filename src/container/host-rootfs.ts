@@ -14,14 +14,13 @@
 import * as fs from 'node:fs';
 import { RuntsError } from '../common/errors.js';
 import * as libc from '../linux/libc.js';
+import { MNT_DETACH, O, UMOUNT_NOFOLLOW } from '../linux/abi.js';
 import { type MountInfo, parseMountinfo } from '../linux/rootfs/mountinfo.js';
 
 export interface HostRootfsMount {
   /** Mount id (/proc/self/mountinfo) of the mount holding the rootfs before the container's self-bind. */
   parentMountId: number;
 }
-
-const UMOUNT_NOFOLLOW = 8;
 
 /** The mount id of the mount an fd is on (fdinfo "mnt_id"). */
 function mountIdOf(fd: number): number {
@@ -32,7 +31,7 @@ function mountIdOf(fd: number): number {
 
 /** Before create makes anything: what the record must say to find the container's mounts later. */
 export function hostRootfsMountRecord(rootfs: string): HostRootfsMount {
-  const fd = libc.open(rootfs, libc.O.PATH | libc.O.DIRECTORY);
+  const fd = libc.open(rootfs, O.PATH | O.DIRECTORY);
   try {
     return { parentMountId: mountIdOf(fd) };
   } finally {
@@ -68,13 +67,13 @@ export function removeHostRootfsMount(rootfs: string, rec: HostRootfsMount): voi
         { op: 'umount2', path: rootfs, errno: 'EBUSY' });
     }
     // the path must lead to that top mount (not to a stack elsewhere, after the mounts above it changed)
-    const fd = libc.open(rootfs, libc.O.PATH | libc.O.DIRECTORY | libc.O.NOFOLLOW);
+    const fd = libc.open(rootfs, O.PATH | O.DIRECTORY | O.NOFOLLOW);
     let id: number;
     try { id = mountIdOf(fd); } finally { libc.close(fd); }
     if (id !== stack.top.id) {
       throw new RuntsError(`${rootfs} does not lead to the container's mount (mount id ${stack.ours.id}): left in place`, { op: 'umount2', path: rootfs, errno: 'EBUSY' });
     }
-    libc.umount2(rootfs, libc.MNT_DETACH | UMOUNT_NOFOLLOW);
+    libc.umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW);
   }
   throw new RuntsError(`cannot unmount the container's mounts at ${rootfs}`, { op: 'umount2', path: rootfs });
 }

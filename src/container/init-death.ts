@@ -16,18 +16,11 @@ import { constants } from 'node:os';
 import { RuntsError } from '../common/errors.js';
 import { sleepMs } from '../common/sleep.js';
 import * as libc from '../linux/libc.js';
+import { CLD_EXITED, O, P_PID, WEXITED, WNOHANG, WNOWAIT } from '../linux/abi.js';
 import { PeerExitedError } from '../protocol/channel.js';
 
 const TAIL_BYTES = 2048;
 const WAIT_DEATH_MS = 2000;
-
-let pipe2: ((fds: Int32Array, flags: number) => number) | undefined;
-let waitid: ((idtype: number, id: number, info: Buffer, options: number) => number) | undefined;
-
-const P_PID = 1;
-const WEXITED = 4;
-const WNOWAIT = 0x01000000;
-const CLD_EXITED = 1;
 
 /** The child's stderr, captured until ready. */
 export class StderrTap {
@@ -38,9 +31,7 @@ export class StderrTap {
   /** A pipe for the child's stderr, or undefined when the CLI has no stderr to pass on. */
   static open(): StderrTap | undefined {
     try { fs.fstatSync(2); } catch { return undefined; }
-    pipe2 ??= libc.bindLibc('int pipe2(_Out_ int *fds, int flags)');
-    const fds = new Int32Array(2);
-    libc.checked('pipe2', pipe2(fds, libc.O.CLOEXEC | libc.O.NONBLOCK));
+    const fds = libc.pipe2(O.CLOEXEC | O.NONBLOCK);
     // only the read end is non-blocking: the child writes as to any stderr
     libc.setNonblock(fds[1]!, false);
     return new StderrTap(fds[0]!, fds[1]!);
@@ -76,16 +67,15 @@ function deathOf(pid: number, peek: boolean): number | null {
   for (;;) {
     if (peek) {
       // leave the zombie to node's child_process, which reaps its own children
-      waitid ??= libc.bindLibc('int waitid(int idtype, uint32_t id, _Out_ uint8_t *info, int options)');
       const info = Buffer.alloc(128);
-      if (waitid(P_PID, pid, info, WEXITED | WNOWAIT | libc.WNOHANG) === -1) return null;
+      if (libc.waitid(P_PID, pid, info, WEXITED | WNOWAIT | WNOHANG) === -1) return null;
       if (info.readInt32LE(16) === pid) {
         const code = info.readInt32LE(8), st = info.readInt32LE(24);
         return code === CLD_EXITED ? (st & 0xff) << 8 : (st & 0x7f) | (code === 3 ? 0x80 : 0);
       }
     } else {
       let r: { status: number } | null;
-      try { r = libc.waitpid(pid, libc.WNOHANG); } catch { return null; }
+      try { r = libc.waitpid(pid, WNOHANG); } catch { return null; }
       if (r) return r.status;
     }
     if (Date.now() > deadline) return null;

@@ -6,6 +6,7 @@ import { isAlive } from '../linux/proctree.js';
 import { deriveStatus } from '../state/status.js';
 import type { ContainerRecord, Store } from '../state/store.js';
 import { cgroupProcesses } from './cgroup-procs.js';
+import { SIGKILL } from '../linux/abi.js';
 
 export function signalInit(rec: ContainerRecord, sig: number): void {
   const init = rec.init!;
@@ -32,8 +33,6 @@ export function signalInit(rec: ContainerRecord, sig: number): void {
     libc.close(pidfd);
   }
 }
-
-const SIGKILL = 9;
 
 /**
  * Every process of the container's cgroup (runc's signalAllProcesses): the

@@ -4,7 +4,7 @@
  * killed); delete it afterwards unless --keep.
  */
 import * as libc from '../linux/libc.js';
-import { PR } from '../linux/libc.js';
+import { PR, SOCK } from '../linux/abi.js';
 import { logDebugAt } from '../common/log.js';
 import { signalNumber } from '../linux/signals.js';
 import type { Store } from '../state/store.js';
@@ -24,7 +24,7 @@ export async function runContainer(store: Store, opts: RunOptions): Promise<numb
   let localConsole: number | undefined;
   const createOpts: CreateOptions = { ...opts };
   if (!opts.detach && opts.consoleFd === undefined) {
-    const [mine, theirs] = libc.socketpair(libc.SOCK.STREAM);
+    const [mine, theirs] = libc.socketpair(SOCK.STREAM);
     localConsole = mine;
     createOpts.consoleFd = theirs;
     createOpts.consoleOnlyIfTerminal = true;

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { RuntsError } from '../common/errors.js';
 import { runHooks, stepTimeoutMs } from '../hooks/run.js';
 import * as libc from '../linux/libc.js';
-import { SOCK } from '../linux/libc.js';
+import { O, SOCK } from '../linux/abi.js';
 import { STEP_TIMEOUT_MS } from '../protocol/boot-env.js';
 import { Channel } from '../protocol/channel.js';
 import type { Spec } from '../spec/types.js';
@@ -35,7 +35,7 @@ export async function startContainer(store: Store, id: string, pre?: { rec: Cont
   const spec = pre?.spec ?? (store.config(id) as Spec);
   try {
     const fd = libc.socket(SOCK.STREAM);
-    const dirfd = libc.open(dir, libc.O.PATH | libc.O.DIRECTORY);
+    const dirfd = libc.open(dir, O.PATH | O.DIRECTORY);
     try {
       libc.connectUnix(fd, `/proc/self/fd/${dirfd}/init.sock.starting`);
     } catch (e) {

@@ -19,12 +19,10 @@ import * as fs from 'node:fs';
 import * as tty from 'node:tty';
 import { setWinsize } from '../init/console.js';
 import * as libc from '../linux/libc.js';
-
-const TCGETS = 0x5401;
-const TCSETS = 0x5402;
-const EAGAIN = 11;
-const EIO = 5;
-const POLLOUT = 0x4;
+import {
+  BRKINT, CS8, CSIZE, EAGAIN, ECHO, ECHONL, EIO, ICANON, ICRNL, IEXTEN, IGNBRK, IGNCR, INLCR, ISIG, ISTRIP, IXON,
+  ONLCR, OPOST, PARENB, PARMRK, POLL, TCGETS, TCSETS,
+} from '../linux/abi.js';
 
 export function receiveMaster(sock: number): number {
   const { fd } = libc.recvFd(sock);
@@ -44,18 +42,12 @@ function getTermios(fd: number): Buffer | undefined {
   return t;
 }
 
-const OPOST = 0o1;
-const ONLCR = 0o4;
-
 /**
  * cfmakeraw(3) on a kernel termios buffer (c_iflag, c_oflag, c_cflag,
  * c_lflag, c_line, c_cc[19]), but OPOST kept, as containerd/console's SetRaw.
  */
 export function makeRaw(t: Buffer): Buffer {
   const r = Buffer.from(t);
-  const IGNBRK = 0o1, BRKINT = 0o2, PARMRK = 0o10, ISTRIP = 0o40, INLCR = 0o100, IGNCR = 0o200, ICRNL = 0o400, IXON = 0o2000;
-  const ECHO = 0o10, ECHONL = 0o100, ICANON = 0o2, ISIG = 0o1, IEXTEN = 0o100000;
-  const CSIZE = 0o60, PARENB = 0o400, CS8 = 0o60;
   r.writeUInt32LE((r.readUInt32LE(0) & ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON)) >>> 0, 0);
   r.writeUInt32LE((r.readUInt32LE(4) | OPOST) >>> 0, 4);
   r.writeUInt32LE(((r.readUInt32LE(8) & ~(CSIZE | PARENB)) | CS8) >>> 0, 8);
@@ -81,7 +73,7 @@ function writeAll(fd: number, buf: Buffer): boolean {
       off += fs.writeSync(fd, buf, off);
     } catch (e) {
       if (errnoOf(e) !== EAGAIN) return false;
-      libc.poll([{ fd, events: POLLOUT }], 1000);
+      libc.poll([{ fd, events: POLL.OUT }], 1000);
     }
   }
   return true;

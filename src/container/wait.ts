@@ -1,12 +1,13 @@
 /** Waiting for container processes that may or may not be our children. */
 import { sleepMs } from '../common/sleep.js';
 import * as libc from '../linux/libc.js';
+import { WNOHANG } from '../linux/abi.js';
 import { isAlive } from '../linux/proctree.js';
 
 /** Reap `pid` if it is our (zombie) child; ignore it if it is not. */
 export function reapIfChild(pid: number): number | null {
   try {
-    const r = libc.waitpid(pid, libc.WNOHANG);
+    const r = libc.waitpid(pid, WNOHANG);
     return r ? libc.exitCodeOf(r.status) : null;
   } catch {
     return null; // ECHILD: not ours
@@ -41,7 +42,7 @@ export function waitExit(pid: number): Promise<number> {
     const check = () => {
       let r: { status: number } | null = null;
       try {
-        r = libc.waitpid(pid, libc.WNOHANG);
+        r = libc.waitpid(pid, WNOHANG);
       } catch {
         // ECHILD: not our child after all; poll /proc instead.
         if (!isAlive(pid)) r = { status: 0 };

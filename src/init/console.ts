@@ -11,10 +11,7 @@
 import * as fs from 'node:fs';
 import { RuntsError } from '../common/errors.js';
 import * as libc from '../linux/libc.js';
-import { O, TIOC } from '../linux/libc.js';
-
-const PTY_SLAVE_MAJOR_MIN = 136;
-const PTY_SLAVE_MAJOR_MAX = 143;
+import { AT, O, ONLCR, PTY_SLAVE_MAJOR_MAX, PTY_SLAVE_MAJOR_MIN, TCGETS, TCSETS, TIOC } from '../linux/abi.js';
 
 // JS shifts are mod 32: the high bits of dev_t are reached by division.
 function major(rdev: number): number { return ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff); }
@@ -61,15 +58,11 @@ export interface ConsoleOptions {
   withSlave?: (slaveFd: number) => void;
 }
 
-const TCGETS = 0x5401;
-const TCSETS = 0x5402;
-const ONLCR = 0o4;
-
 /** Chown the slave to uid, keeping its group; a uid or group the user namespace does not map is left alone (as runc). */
 function chownSlave(slave: number, uid: number): void {
   const gid = fs.fstatSync(slave).gid;
   try {
-    libc.fchownat(slave, '', uid, gid, libc.AT.EMPTY_PATH, 'the pty slave');
+    libc.fchownat(slave, '', uid, gid, AT.EMPTY_PATH, 'the pty slave');
   } catch (e) {
     const errno = (e as RuntsError).errno;
     if (errno !== 'EINVAL' && errno !== 'EPERM') throw e;

@@ -16,7 +16,7 @@
 import './announce-boot.js';
 import { describeError, RuntsError } from '../common/errors.js';
 import * as libc from '../linux/libc.js';
-import { PR } from '../linux/libc.js';
+import { CLONE_FS, CLONE_NEWNS, PR } from '../linux/abi.js';
 import { BOOT_ENV, STEP_TIMEOUT_MS, takeBootFd } from '../protocol/boot-env.js';
 import { Channel } from '../protocol/channel.js';
 import { setupConsole } from './console.js';
@@ -24,15 +24,10 @@ import { finalizeAndExec } from './finalize.js';
 import { applyExecAttrs, prepareExecSeccompAgent } from './security.js';
 import { lookPath, setRlimits, withHome } from './process.js';
 
-const CLONE_FS = 0x200;
-const CLONE_NEWNS = 0x20000;
-
 /** Join the container's mount namespace and root, on this thread only. */
 function enterContainerFs(mntnsFd: number, rootFd: number): void {
-  const unshare = libc.bindLibc('int unshare(int flags)');
-  const setns = libc.bindLibc('int setns(int fd, int nstype)');
-  libc.checked('unshare(CLONE_FS)', unshare(CLONE_FS));
-  libc.checked('setns(mount namespace)', setns(mntnsFd, CLONE_NEWNS));
+  libc.unshare(CLONE_FS, 'unshare(CLONE_FS)');
+  libc.setns(mntnsFd, CLONE_NEWNS, 'setns(mount namespace)');
   libc.fchdir(rootFd, 'container root');
   libc.chroot('.');
   libc.chdir('/');

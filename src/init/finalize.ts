@@ -24,7 +24,7 @@
  */
 import { RuntsError, SyscallError } from '../common/errors.js';
 import * as libc from '../linux/libc.js';
-import { PR } from '../linux/libc.js';
+import { EACCES, EPERM, PR, SIGKILL, SIGSTOP } from '../linux/abi.js';
 import { applyCapSets, type CapSets, dropBounding } from '../linux/capabilities.js';
 import type { State } from '../spec/types.js';
 import type { ProcessPlan, SeccompPlan } from './plan.js';
@@ -54,10 +54,9 @@ export interface FinalizeOptions {
  * runc does). Caught signals are reset by execve itself.
  */
 export function resetSignals(): void {
-  const signal = libc.bindLibc('void *signal(int sig, void *handler)');
   for (let sig = 1; sig <= 64; sig++) {
-    if (sig === 9 || sig === 19 || sig === 32 || sig === 33) continue; // SIGKILL, SIGSTOP, glibc-internal RT signals
-    signal(sig, null);
+    if (sig === SIGKILL || sig === SIGSTOP || sig === 32 || sig === 33) continue; // glibc-internal RT signals
+    libc.setSignalDefault(sig);
   }
 }
 
@@ -71,7 +70,7 @@ function cwdAsRuntime(cwd: string): boolean {
     libc.chdir(cwd);
     return true;
   } catch (e) {
-    if (e instanceof SyscallError && (e.code === 13 /* EACCES */ || e.code === 1 /* EPERM */)) return false;
+    if (e instanceof SyscallError && (e.code === EACCES || e.code === EPERM)) return false;
     throw cwdError(cwd, e);
   }
 }

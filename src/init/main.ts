@@ -19,7 +19,7 @@ import './announce-boot.js';
 import { describeError, RuntsError } from '../common/errors.js';
 import { runHooks } from '../hooks/run.js';
 import * as libc from '../linux/libc.js';
-import { PR, POLL } from '../linux/libc.js';
+import { CLONE_NEWCGROUP, O, POLL, PR } from '../linux/abi.js';
 import { setLinkUp } from '../linux/netlink.js';
 import { signalNumber } from '../linux/signals.js';
 import { idmappingKey } from '../linux/rootfs/plan.js';
@@ -35,7 +35,6 @@ import type { InitPlan } from './plan.js';
 import { lookPath, makeCwd, setHostnames, setRlimits, withHome } from './process.js';
 import { applyCreateAttrs, applyStartAttrs, applySysctl, prepareSecurity } from './security.js';
 
-const CLONE_NEWCGROUP = 0x02000000;
 
 function report(chan: Channel | undefined, e: unknown): void {
   const rec = e instanceof RuntsError ? e.toJSON() : { message: describeError(e) };
@@ -54,12 +53,12 @@ function idmapUsernsFd(plan: InitPlan, uid: IDMapping[], gid: IDMapping[]): numb
   const key = idmappingKey(uid, gid);
   const h = plan.idmapUserns?.find((u) => idmappingKey(u.uidMappings, u.gidMappings) === key);
   if (!h) throw new RuntsError(`idmapped mount: no user namespace was prepared for the mappings ${key} (uid/gid)`, { op: 'mount_setattr(MOUNT_ATTR_IDMAP)' });
-  return libc.open(`/proc/self/fd/${h.fd}`, libc.O.RDONLY | libc.O.CLOEXEC);
+  return libc.open(`/proc/self/fd/${h.fd}`, O.RDONLY | O.CLOEXEC);
 }
 
 /** Everything up to "ready": the container exists, the user program does not run yet. */
 async function create(plan: InitPlan, chan: Channel): Promise<string> {
-  if (plan.unshareCgroupns) libc.checked('unshare(CLONE_NEWCGROUP)', libc.bindLibc('int unshare(int flags)')(CLONE_NEWCGROUP));
+  if (plan.unshareCgroupns) libc.unshare(CLONE_NEWCGROUP, 'unshare(CLONE_NEWCGROUP)');
   if (plan.loopbackUp) setLinkUp('lo');
   prepareSecurity(plan);
   if (plan.mountnsFd !== undefined) joinMountNamespace(plan.mountnsFd);

@@ -14,7 +14,7 @@
 import { ConfigError } from '../common/errors.js';
 import type { Process } from '../spec/types.js';
 import { readFileSync } from 'node:fs';
-import { bindLibc, checked } from './libc.js';
+import { schedSetaffinity } from './libc.js';
 
 /** Upper bound for CPU numbers (the kernel's NR_CPUS maximum). */
 export const MAX_CPUS = 8192;
@@ -62,13 +62,10 @@ export function planExecAffinity(p: Process | undefined, base = '/process'): Exe
   return out.initial || out.final ? out : undefined;
 }
 
-let setaffinityFn: ((pid: number, len: number, mask: Buffer) => number) | undefined;
-
 /** sched_setaffinity(0, …): the calling thread. */
 export function setAffinity(cpus: number[]): void {
-  setaffinityFn ??= bindLibc('int sched_setaffinity(int pid, size_t len, const void *mask)');
   const mask = bitmask(cpus);
-  checked('sched_setaffinity', setaffinityFn(0, mask.length, mask), cpus.join(','));
+  schedSetaffinity(0, mask, cpus.join(','));
 }
 
 /** Every CPU the kernel may ever bring online (/sys/devices/system/cpu/possible), or CPUs 0..1023. */

@@ -22,7 +22,7 @@ import { RuntsError, SyscallError } from '../common/errors.js';
 import type { Capabilities } from '../spec/types.js';
 import { capabilityNumber, CAPABILITIES } from './capability-names.js';
 import * as libc from './libc.js';
-import { PR, SYS } from './libc.js';
+import { EPERM, PR, SYS } from './abi.js';
 
 export interface CapSets { bounding: number[]; effective: number[]; permitted: number[]; inheritable: number[]; ambient: number[] }
 
@@ -145,7 +145,7 @@ export function applyCapSets(sets: CapSets): void {
   try {
     libc.syscall(SYS.capset, 'capset', 'void *', header, 'void *', data);
   } catch (e) {
-    throw e instanceof SyscallError && e.code === 1 ? capsetDenied(sets, e) : e;
+    throw e instanceof SyscallError && e.code === EPERM ? capsetDenied(sets, e) : e;
   }
   libc.prctl(PR.CAP_AMBIENT, 4 /* PR_CAP_AMBIENT_CLEAR_ALL */, 0, 0, 0, 'prctl(PR_CAP_AMBIENT_CLEAR_ALL)');
   for (const c of sets.ambient) {

@@ -9,7 +9,8 @@
  */
 import { ConfigError } from '../common/errors.js';
 import type { Process } from '../spec/types.js';
-import { syscall, SYS } from './libc.js';
+import { syscall } from './libc.js';
+import { SYS } from './abi.js';
 
 export const IOPRIO_CLASSES: Readonly<Record<string, number>> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
 export const IOPRIO_CLASS_SHIFT = 13;

@@ -4,22 +4,17 @@
  * of whoever started the runtime, and keys leak between them.
  */
 import { SyscallError } from '../common/errors.js';
-import { bindLibc, koffiModule } from './libc.js';
+import { SYS } from './abi.js';
+import { syscall } from './libc.js';
 
-const SYS_KEYCTL = 250;
 const KEYCTL_JOIN_SESSION_KEYRING = 1;
 const KEYCTL_SETPERM = 5;
 const KEYCTL_DESCRIBE = 6;
 /** Possessor: all; user: view, read, search, link — what runc adds (0x080d0000 | existing). */
 const EXTRA_PERM = 0x080d0000;
 
-let keyctl: ((...a: unknown[]) => number) | undefined;
-
 function call(what: string, ...args: unknown[]): number {
-  keyctl ??= bindLibc('long syscall(long nr, ...)');
-  const rc = Number(keyctl(SYS_KEYCTL, ...args));
-  if (rc === -1) throw new SyscallError(what, koffiModule().errno() as number);
-  return rc;
+  return syscall(SYS.keyctl, what, ...args);
 }
 
 /** Join a new session keyring named `name`; ENOSYS (no keyring support) is not an error. */

@@ -30,6 +30,7 @@ import { ConfigError, RuntsError, SyscallError } from '../common/errors.js';
 import type { Process, Spec } from '../spec/types.js';
 import type { ProcfsHandle } from './procfs.js';
 import type { RootfsPlan } from './rootfs/plan.js';
+import { ENOENT } from './abi.js';
 
 export const SELINUX_MAGIC = 0xf97cff8c;
 export const APPARMOR_ENABLED_FILE = '/sys/module/apparmor/parameters/enabled';
@@ -162,8 +163,6 @@ export function lsmWrites(p: LsmProcessPlan, base = '/process'): LsmWrite[] {
   }
   return out;
 }
-
-const ENOENT = 2;
 
 /** Perform the writes through the trusted procfs handle. */
 export function applyLsmWrites(writes: LsmWrite[], procfs: ProcfsHandle): void {

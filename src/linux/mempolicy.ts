@@ -18,7 +18,8 @@
 import { ConfigError } from '../common/errors.js';
 import type { Spec } from '../spec/types.js';
 import { bitmask, parseCpuList } from './affinity.js';
-import { syscall, SYS } from './libc.js';
+import { syscall } from './libc.js';
+import { SYS } from './abi.js';
 
 export const MPOL_MODES: Readonly<Record<string, number>> = {
   MPOL_DEFAULT: 0, MPOL_PREFERRED: 1, MPOL_BIND: 2, MPOL_INTERLEAVE: 3, MPOL_LOCAL: 4, MPOL_PREFERRED_MANY: 5, MPOL_WEIGHTED_INTERLEAVE: 6,

@@ -4,18 +4,19 @@
  * bootstrap's arguments and `runts features`.
  */
 import type { IDMapping, NamespaceType } from '../spec/types.js';
+import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS } from './abi.js';
 
 export interface NamespaceKind { type: NamespaceType; flag: number; proc: string }
 
 export const NAMESPACES: readonly NamespaceKind[] = [
-  { type: 'user', flag: 0x10000000, proc: 'user' },
-  { type: 'mount', flag: 0x00020000, proc: 'mnt' },
-  { type: 'pid', flag: 0x20000000, proc: 'pid' },
-  { type: 'network', flag: 0x40000000, proc: 'net' },
-  { type: 'ipc', flag: 0x08000000, proc: 'ipc' },
-  { type: 'uts', flag: 0x04000000, proc: 'uts' },
-  { type: 'cgroup', flag: 0x02000000, proc: 'cgroup' },
-  { type: 'time', flag: 0x00000080, proc: 'time' },
+  { type: 'user', flag: CLONE_NEWUSER, proc: 'user' },
+  { type: 'mount', flag: CLONE_NEWNS, proc: 'mnt' },
+  { type: 'pid', flag: CLONE_NEWPID, proc: 'pid' },
+  { type: 'network', flag: CLONE_NEWNET, proc: 'net' },
+  { type: 'ipc', flag: CLONE_NEWIPC, proc: 'ipc' },
+  { type: 'uts', flag: CLONE_NEWUTS, proc: 'uts' },
+  { type: 'cgroup', flag: CLONE_NEWCGROUP, proc: 'cgroup' },
+  { type: 'time', flag: CLONE_NEWTIME, proc: 'time' },
 ];
 
 export function namespaceKind(type: string): NamespaceKind | undefined {

@@ -6,6 +6,7 @@
  */
 import { RuntsError, SyscallError } from '../common/errors.js';
 import * as libc from './libc.js';
+import { SOCK } from './abi.js';
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
@@ -58,13 +59,10 @@ export function ackErrno(reply: Buffer, seq: number): number | null {
   return null;
 }
 
-let socketFn: ((domain: number, type: number, proto: number) => number) | undefined;
-
 /** Set `ifname` (default lo) up in the calling thread's network namespace. */
 export function setLinkUp(ifname = 'lo'): void {
-  socketFn ??= libc.bindLibc('int socket(int domain, int type, int proto)');
   const op = `netlink RTM_NEWLINK ${ifname} up`;
-  const fd = libc.checked('socket(AF_NETLINK)', socketFn(AF_NETLINK, SOCK_RAW | libc.SOCK.CLOEXEC, NETLINK_ROUTE));
+  const fd = libc.socketIn(AF_NETLINK, SOCK_RAW | SOCK.CLOEXEC, NETLINK_ROUTE, 'socket(AF_NETLINK)');
   try {
     const seq = 1;
     libc.write(fd, linkUpRequest(ifname, seq));

@@ -11,7 +11,7 @@
  */
 import { ConfigError, RuntsError } from '../common/errors.js';
 import type { Spec } from '../spec/types.js';
-import { bindLibc, checked } from './libc.js';
+import { checked, personality } from './libc.js';
 
 /** linux/personality.h */
 export const PERSONALITY_DOMAINS: Readonly<Record<string, number>> = { LINUX: 0x0000, LINUX32: 0x0008 };
@@ -31,14 +31,11 @@ export function planPersonality(spec: Spec): number | undefined {
   return domain;
 }
 
-let personalityFn: ((persona: number) => number) | undefined;
-
 /** personality(2). Returns the previous persona. */
 export function setPersonality(persona: number): number {
-  personalityFn ??= bindLibc('int personality(unsigned long persona)');
-  const prev = checked('personality', personalityFn(persona));
+  const prev = checked('personality', personality(persona));
   // personality(0xffffffff) only queries; anything else must have stuck.
-  const now = personalityFn(0xffffffff);
+  const now = personality(0xffffffff);
   if (now !== persona) throw new RuntsError(`personality(0x${persona.toString(16)}) did not take effect (now 0x${(now >>> 0).toString(16)})`, { op: 'personality' });
   return prev;
 }

@@ -25,10 +25,10 @@
  */
 import * as fs from 'node:fs';
 import { RuntsError, SyscallError } from '../common/errors.js';
-import { AT, FSCONFIG, MOUNT_ATTR, O, OPEN_TREE, RESOLVE, close, fsconfig, fsmount, fsopen, openTree, openat2, read, write } from './libc.js';
+import { close, fsconfig, fsmount, fsopen, openTree, openat2, read, write } from './libc.js';
+import { AT, FS_MAGIC, FSCONFIG, MOUNT_ATTR, O, OPEN_TREE, RESOLVE } from './abi.js';
 import { fdStatfs } from './rootfs/resolve.js';
 
-export const PROC_SUPER_MAGIC = 0x9fa0;
 export const PROC_ROOT_INO = 1;
 
 /** How every file is opened below the handle. */
@@ -39,8 +39,8 @@ export type ProcfsSource = 'fsopen' | 'open_tree';
 /** Throw unless `fd` is on procfs (and, for the root, is the procfs root inode). */
 export function verifyProcfs(fd: number, shown: string, root = false): void {
   const { magic } = fdStatfs(fd, shown);
-  if (magic !== PROC_SUPER_MAGIC) {
-    throw new RuntsError(`${shown} is not on procfs (f_type 0x${magic.toString(16)}, want 0x${PROC_SUPER_MAGIC.toString(16)})`, { path: shown });
+  if (magic !== FS_MAGIC.PROC) {
+    throw new RuntsError(`${shown} is not on procfs (f_type 0x${magic.toString(16)}, want 0x${FS_MAGIC.PROC.toString(16)})`, { path: shown });
   }
   if (root) {
     const ino = fs.fstatSync(fd).ino;

@@ -18,7 +18,8 @@
  */
 import { ConfigError, SyscallError } from '../common/errors.js';
 import type { Process } from '../spec/types.js';
-import { syscall, SYS } from './libc.js';
+import { syscall } from './libc.js';
+import { EBUSY, EPERM, SYS } from './abi.js';
 
 export const SCHED_POLICIES: Readonly<Record<string, number>> = {
   SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
@@ -108,9 +109,6 @@ export function schedAttr(p: SchedulerPlan): Buffer {
   b.writeUInt32LE(p.flags & SCHED_FLAGS.SCHED_FLAG_UTIL_CLAMP_MAX! ? UTIL_CLAMP_RESET : 0, 52);
   return b;
 }
-
-const EPERM = 1;
-const EBUSY = 16;
 
 /** sched_setattr(0, &attr, 0): the calling thread. */
 export function setScheduler(p: SchedulerPlan): void {

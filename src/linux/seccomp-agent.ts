@@ -28,7 +28,8 @@
  */
 import { ConfigError, RuntsError } from '../common/errors.js';
 import type { Seccomp, State } from '../spec/types.js';
-import { close, connectUnix, sendFd, socket, SOCK } from './libc.js';
+import { close, connectUnix, sendFd, socket } from './libc.js';
+import { SOCK } from './abi.js';
 import type { ContainerProcessState } from './seccomp/load.js';
 
 /** Syscalls that must not be SCMP_ACT_NOTIFY (see above). */

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { RuntsError } from '../common/errors.js';
 import * as libc from '../linux/libc.js';
+import { POLL } from '../linux/abi.js';
 import type { Message } from './messages.js';
 
 /** The peer closed the socket (exited) before sending what was expected. */
@@ -57,8 +58,8 @@ export class Channel {
   private waitReadable(deadline: number | undefined): boolean {
     for (;;) {
       const left = deadline === undefined ? -1 : Math.max(0, deadline - Date.now());
-      const fds = [{ fd: this.fd, events: libc.POLL.IN }];
-      if (this.side) fds.push({ fd: this.side.fd, events: libc.POLL.IN });
+      const fds = [{ fd: this.fd, events: POLL.IN }];
+      if (this.side) fds.push({ fd: this.side.fd, events: POLL.IN });
       const [rev, srev] = libc.poll(fds, left);
       if (srev) this.drainSide();
       if (rev) return true;

@@ -19,8 +19,8 @@
  *   (int64(swappiness) == -1); so does runts, instead of refusing it as > 100.
  */
 import { ConfigError } from '../common/errors.js';
+import { S_IFMT } from '../linux/abi.js';
 
-const S_IFMT = 0o170000;
 const TYPE_BITS: Record<string, number> = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 };
 
 type Deviation = (doc: Record<string, any>, warn: (pointer: string, message: string) => void, exact: ReadonlyMap<string, bigint>) => void;

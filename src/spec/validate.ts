@@ -273,11 +273,6 @@ export function loadConfig(bundleDir: string, opts: ValidateOptions = {}): Spec 
   return validateSpec(parseJsonText(text, file, label), bundleDir, opts, text);
 }
 
-/** Parse a JSON file (bounded in size, UTF-8 checked); syntax errors name the line and column. */
-export function parseJsonFile(file: string, label: string): unknown {
-  return parseJsonText(readDocumentText(file, label), file, label);
-}
-
 /** Parse JSON text; syntax errors name the line and column. */
 export function parseJsonText(text: string, file: string, label: string): unknown {
   try {

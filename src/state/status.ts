@@ -11,13 +11,8 @@ import type { ContainerRecord, Store } from './store.js';
 
 export type FrozenProbe = (rec: ContainerRecord) => boolean;
 
-/** Default: the container's own freezer (v1 freezer.state, v2 cgroup.freeze): one small read. */
-let frozenProbe: FrozenProbe = (rec) => rec.cgroup !== undefined && cgroupManagerFromRecord(rec.cgroup).frozen();
-
-/** The cgroup code registers how to tell a paused container (freezer). */
-export function setFrozenProbe(p: FrozenProbe): void {
-  frozenProbe = p;
-}
+/** The container's own freezer (v1 freezer.state, v2 cgroup.freeze): one small read. */
+const frozenProbe: FrozenProbe = (rec) => rec.cgroup !== undefined && cgroupManagerFromRecord(rec.cgroup).frozen();
 
 export function deriveStatus(store: Store, rec: ContainerRecord): Status {
   if (rec.phase === 'creating') {

@@ -15,11 +15,10 @@ import * as path from 'node:path';
 import { RuntsError, SyscallError } from '../common/errors.js';
 import { sleepMs } from '../common/sleep.js';
 import * as libc from '../linux/libc.js';
-import { LOCK, O } from '../linux/libc.js';
+import { LOCK, O } from '../linux/abi.js';
 import type { CgroupRecord } from '../cgroups/manager.js';
 import type { HostRootfsMount } from '../container/host-rootfs.js';
 
-export const DEFAULT_ROOT = '/run/runts';
 const CONTAINER_ID = /^[A-Za-z0-9_+-][A-Za-z0-9_+.-]*$/;
 
 export interface ContainerRecord {

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import t from 'tap';
 import { readPtyUntil } from '../helpers/wait.js';
 import * as libc from '../../src/linux/libc.js';
+import { SOCK } from '../../src/linux/abi.js';
 import { tmpdir } from '../helpers/rootfs.js';
 import { makeBundle, uniqueId, withRunts } from '../helpers/runts.js';
 
@@ -15,7 +16,7 @@ withRunts((rt) => {
   t.test('the pty master is delivered over the console socket', async (t) => {
     const dir = tmpdir();
     const sockPath = path.join(dir, 'console.sock');
-    const listener = libc.socket(libc.SOCK.STREAM);
+    const listener = libc.socket(SOCK.STREAM);
     libc.bindUnix(listener, sockPath);
     libc.listen(listener, 1);
 

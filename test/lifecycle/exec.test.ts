@@ -11,6 +11,7 @@ import t from 'tap';
 import { have } from '../helpers/cli.js';
 import { readPtyUntil } from '../helpers/wait.js';
 import * as libc from '../../src/linux/libc.js';
+import { SOCK } from '../../src/linux/abi.js';
 import { tmpdir } from '../helpers/rootfs.js';
 import { cleanEnv, makeBundle, RUNTS, uniqueId, withRunts } from '../helpers/runts.js';
 
@@ -153,7 +154,7 @@ withRunts((rt) => {
   t.test('exec with a tty over --console-socket', async (t) => {
     const dir = tmpdir();
     const sockPath = path.join(dir, 'console.sock');
-    const listener = libc.socket(libc.SOCK.STREAM);
+    const listener = libc.socket(SOCK.STREAM);
     libc.bindUnix(listener, sockPath);
     libc.listen(listener, 1);
     const child = rt.spawn(['exec', '--tty', '--detach', '--console-socket', sockPath, id, 'sh', '-c', 'tty; echo tty-ok; sleep 1']);

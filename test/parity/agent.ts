@@ -7,7 +7,8 @@
  * test's event loop while the runtime runs as a child process.
  */
 import * as fs from 'node:fs';
-import { accept, bindUnix, close, ioctl, listen, poll, POLL, recvFd, socket, SOCK } from '../../src/linux/libc.js';
+import { accept, bindUnix, close, ioctl, listen, poll, recvFd, socket } from '../../src/linux/libc.js';
+import { POLL, SOCK } from '../../src/linux/abi.js';
 
 /** SECCOMP_IOCTL_NOTIF_RECV / _SEND: _IOWR('!', 0|1, struct seccomp_notif (80) / seccomp_notif_resp (24)). */
 const NOTIF_RECV = 0xc0502100;

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import * as libc from '../../src/linux/libc.js';
+import { SOCK } from '../../src/linux/abi.js';
 import { tmpdir } from '../helpers/rootfs.js';
 import { readPtyUntil } from '../helpers/wait.js';
 import { differential, makeBundle, type Runtime } from '../helpers/differential.js';
@@ -57,7 +58,7 @@ differential((d) => {
       const file = path.join(dir, `${rt.name}-${name.replace(/ /g, '')}.json`);
       fs.writeFileSync(file, JSON.stringify(proc));
       const sock = path.join(dir, `${rt.name}-${name.replace(/ /g, '')}.sock`);
-      const listener = libc.socket(libc.SOCK.STREAM);
+      const listener = libc.socket(SOCK.STREAM);
       libc.bindUnix(listener, sock);
       libc.listen(listener, 1);
       try {

@@ -9,7 +9,8 @@ import { enterRootfs, finishRootfs, mountConsole, prepareRootfs, type PrepareEnv
 import { openPty } from '../../src/init/console.js';
 import type { RootfsPlan } from '../../src/linux/rootfs/plan.js';
 import { checkRootfsOnHost } from '../../src/linux/rootfs/mountns.js';
-import { O, execve, open, setCloexec } from '../../src/linux/libc.js';
+import { execve, open, setCloexec } from '../../src/linux/libc.js';
+import { O } from '../../src/linux/abi.js';
 
 export interface Scenario {
   plan: RootfsPlan;

@@ -9,13 +9,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { accept, bindUnix, close, koffiModule, listen, poll, POLL, recvFd, socket, SOCK } from '../../src/linux/libc.js';
+import { accept, bindUnix, close, listen, poll, recvFd, socket } from '../../src/linux/libc.js';
+import { POLL, SOCK } from '../../src/linux/abi.js';
 import { probeSeccompFlags } from '../../src/linux/seccomp/load.js';
 import { SYSCALLS_X86_64 as NR } from '../../src/linux/seccomp/syscall-table.generated.js';
 import { SECCOMP_FILTER_FLAG as FLAG } from '../../src/linux/seccomp/tables.js';
-
-// See fixtures/seccomp-child.ts: libc.ts uses the type name ssize_t, which koffi 3.3.4 lacks.
-try { koffiModule().alias('ssize_t', 'intptr_t'); } catch { /* already defined */ }
 
 const ROOT = resolve(__dirname, '../..');
 const FIXTURE = join(ROOT, 'test/seccomp/fixtures/seccomp-child.ts');

@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { SyscallError } from '../../src/common/errors.js';
-import { close, O, open, openat2 } from '../../src/linux/libc.js';
+import { close, open, openat2 } from '../../src/linux/libc.js';
+import { O } from '../../src/linux/abi.js';
 import { PROCFS_RESOLVE, ProcfsHandle, verifyProcfs } from '../../src/linux/procfs.js';
 import { tmpdir } from '../helpers/rootfs.js';
 

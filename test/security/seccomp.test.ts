@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import t from 'tap';
 import { tmpdir } from '../helpers/rootfs.js';
 import { makeBundle, uniqueId, withRunts } from '../helpers/runts.js';
-import { accept, bindUnix, close, ioctl, listen, poll, POLL, recvFd, socket, SOCK } from '../../src/linux/libc.js';
+import { accept, bindUnix, close, ioctl, listen, poll, recvFd, socket } from '../../src/linux/libc.js';
+import { POLL, SOCK } from '../../src/linux/abi.js';
 import { SYSCALLS_X86_64 as NR } from '../../src/linux/seccomp/syscall-table.generated.js';
 import { assertNothingLeft, runSh, type Cfg } from './helpers.js';
 

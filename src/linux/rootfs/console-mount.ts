@@ -1,12 +1,10 @@
 /** /dev/console: the empty file prepareRootfs leaves, and the pty bound onto it after the pivot. */
 
 import { RuntsError, SyscallError } from '../../common/errors.js';
-import { AT, O, OPEN_TREE, close, moveMount, open, openTree, unlinkat } from '../libc.js';
+import { close, moveMount, open, openTree, unlinkat } from '../libc.js';
+import { AT, ENOENT, EROFS, O, OPEN_TREE, PTY_SLAVE_MAJOR_MAX, PTY_SLAVE_MAJOR_MIN } from '../abi.js';
 import { EMPTY, MOVE_FDS, withContext } from './mount-api.js';
 import { createBeneath, describeStat, fdStat, mkdirAllInRoot, openBeneath, tryOpenInRoot, type FdStat } from './resolve.js';
-
-const ENOENT = 2;
-const EROFS = 30;
 
 /**
  * The mount point for the console: an empty regular file /dev/console (a
@@ -44,9 +42,6 @@ export function createConsoleTarget(rootfd: number): void {
     close(parent);
   }
 }
-
-const PTY_SLAVE_MAJOR_MIN = 136;
-const PTY_SLAVE_MAJOR_MAX = 143;
 
 /**
  * After pivot_root: bind-mount the pty slave `slaveFd` (an open fd of the

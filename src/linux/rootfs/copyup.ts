@@ -23,33 +23,19 @@
 
 import * as fs from 'node:fs';
 import { RuntsError, SyscallError } from '../../common/errors.js';
-import { AT, O, RESOLVE, bindLibc, checked, close, fchmod, fchownat, mkdirat, mknodat, open, openat, openat2, symlinkat } from '../libc.js';
+import { close, fchmod, fchmodat, fchownat, getdents64, mkdirat, mknodat, open, openat, openat2, symlinkat, utimensat } from '../libc.js';
+import { AT, EXDEV, O, RESOLVE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../abi.js';
 import { readlinkFd } from './resolve.js';
 
 /** One component below a verified directory: no symlinks, no magic links, no mount crossing. */
 const SRC_RESOLVE = RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLINKS | RESOLVE.NO_XDEV;
-const EXDEV = 18;
-
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
-const S_IFCHR = 0o020000;
-const S_IFBLK = 0o060000;
-const S_IFIFO = 0o010000;
-const S_IFSOCK = 0o140000;
-
-let getdentsFn: ((fd: number, buf: Buffer, n: number) => number | bigint) | undefined;
-let utimensatFn: ((dirfd: number, path: string, times: Buffer, flags: number) => number) | undefined;
-let fchmodatFn: ((dirfd: number, path: string, mode: number, flags: number) => number) | undefined;
 
 /** The names in a directory (getdents64 on an fd opened for reading), without "." and "..". */
 function listDir(fd: number, shown: string): string[] {
-  getdentsFn ??= bindLibc('intptr_t getdents64(int fd, void *buf, size_t n)');
   const buf = Buffer.alloc(32 * 1024);
   const names: string[] = [];
   for (;;) {
-    const n = checked('getdents64', getdentsFn(fd, buf, buf.length), shown);
+    const n = getdents64(fd, buf, shown);
     if (n === 0) return names;
     for (let off = 0; off < n;) {
       // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[]
@@ -81,14 +67,12 @@ function timesOf(st: fs.BigIntStats): Buffer {
 }
 
 function setTimes(dirfd: number, name: string, st: fs.BigIntStats, shown: string): void {
-  utimensatFn ??= bindLibc('int utimensat(int dirfd, const char *path, const void *times, int flags)');
-  checked('utimensat', utimensatFn(dirfd, name, timesOf(st), name === '' ? AT.EMPTY_PATH : AT.SYMLINK_NOFOLLOW), shown);
+  utimensat(dirfd, name, timesOf(st), name === '' ? AT.EMPTY_PATH : AT.SYMLINK_NOFOLLOW, shown);
 }
 
 /** chmod of a name we created in the private, detached tmpfs (never a symlink). */
 function chmodAt(dirfd: number, name: string, mode: number, shown: string): void {
-  fchmodatFn ??= bindLibc('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)');
-  checked('fchmodat', fchmodatFn(dirfd, name, mode, 0), shown);
+  fchmodat(dirfd, name, mode, 0, shown);
 }
 
 /** Owner, then mode (chown clears setuid/setgid), then times. */

@@ -2,20 +2,13 @@
 
 import * as fs from 'node:fs';
 import { RuntsError, SyscallError } from '../../common/errors.js';
-import { AT, OPEN_TREE, close, fchownat, mknodat, moveMount, openTree, symlinkat, unlinkat } from '../libc.js';
+import { close, fchownat, mknodat, moveMount, openTree, symlinkat, unlinkat } from '../libc.js';
+import { AT, EEXIST, EISDIR, ENOENT, OPEN_TREE, S_IFBLK, S_IFCHR, S_IFIFO } from '../abi.js';
 import { EMPTY, MOVE_FDS } from './mount-api.js';
 import type { DeviceNode, DevSymlink, RootfsPlan } from './plan-types.js';
 import {
   basename, createBeneath, describeStat, dirname, fdStat, mkdirAllInRoot, openBeneath, type FdStat,
 } from './resolve.js';
-
-const ENOENT = 2;
-const EEXIST = 17;
-const EISDIR = 21;
-
-const S_IFCHR = 0o020000;
-const S_IFBLK = 0o060000;
-const S_IFIFO = 0o010000;
 
 function matchesDevice(st: FdStat, d: DeviceNode): boolean {
   if (d.type === 'p') return st.type === 'fifo';

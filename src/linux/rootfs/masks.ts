@@ -1,9 +1,9 @@
 /** linux.readonlyPaths and linux.maskedPaths, applied after the pivot. */
 
 import { RuntsError } from '../../common/errors.js';
-import { AT, OPEN_TREE, close, mountSetattr, moveMount, openTree } from '../libc.js';
+import { close, mountSetattr, moveMount, openTree } from '../libc.js';
+import { AT, MOUNT_ATTR as ATTR, OPEN_TREE } from '../abi.js';
 import { EMPTY, MOVE_FDS, closeQuietly, createFilesystem, withContext } from './mount-api.js';
-import { ATTR } from './plan-types.js';
 import { describeStat, fdStat, openInRoot, tryOpenInRoot, type FdStat } from './resolve.js';
 
 export function readonlyPaths(rootfd: number, paths: string[]): void {

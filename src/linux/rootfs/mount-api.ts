@@ -5,11 +5,12 @@
  */
 
 import { RuntsError, SyscallError } from '../../common/errors.js';
-import { AT, FSCONFIG, MOVE_MOUNT, MS, bindLibc, checked, close, fsconfig, fsmount, fsopen, mountSetattr, read } from '../libc.js';
-import { ATTR, type AttrChange, type Propagation } from './plan-types.js';
-import { ST, fdStatfs } from './resolve.js';
-
-const EPERM = 1;
+import { close, fsconfig, fsmount, fsopen, fspick, mountSetattr, read, statx } from '../libc.js';
+import {
+  AT, EPERM, FSCONFIG, FSPICK_CLOEXEC, FSPICK_EMPTY_PATH, MOUNT_ATTR as ATTR, MOVE_MOUNT, MS, ST, STATX_ATTR_MOUNT_ROOT, STATX_MNT_ID,
+} from '../abi.js';
+import type { AttrChange, Propagation } from './plan-types.js';
+import { fdStatfs } from './resolve.js';
 
 export const EMPTY = AT.EMPTY_PATH;
 export const MOVE_FDS = MOVE_MOUNT.F_EMPTY_PATH | MOVE_MOUNT.T_EMPTY_PATH;
@@ -96,15 +97,10 @@ export function applyAttrs(fd: number, change: AttrChange, recursive: boolean, s
   }
 }
 
-const STATX_MNT_ID = 0x1000;
-const STATX_ATTR_MOUNT_ROOT = 0x2000;
-let statxFn: ((dirfd: number, path: string, flags: number, mask: number, buf: Buffer) => number) | undefined;
-
 /** statx(2) of an fd: its mount id and whether it is the root of a mount. */
 export function mountOf(fd: number, shown: string): { mntId: number; mountRoot: boolean } {
-  statxFn ??= bindLibc('int statx(int dirfd, const char *path, int flags, unsigned int mask, void *buf)');
   const buf = Buffer.alloc(256);
-  checked('statx', statxFn(fd, '', EMPTY | AT.SYMLINK_NOFOLLOW, STATX_MNT_ID, buf), shown);
+  statx(fd, '', EMPTY | AT.SYMLINK_NOFOLLOW, STATX_MNT_ID, buf, shown);
   const attrs = buf.readBigUInt64LE(8);
   const attrsMask = buf.readBigUInt64LE(56);
   if (!(attrsMask & BigInt(STATX_ATTR_MOUNT_ROOT))) {
@@ -112,10 +108,6 @@ export function mountOf(fd: number, shown: string): { mntId: number; mountRoot: 
   }
   return { mntId: Number(buf.readBigUInt64LE(144)), mountRoot: (attrs & BigInt(STATX_ATTR_MOUNT_ROOT)) !== 0n };
 }
-
-const FSPICK_CLOEXEC = 0x1;
-const FSPICK_EMPTY_PATH = 0x8;
-let fspickFn: ((dirfd: number, path: string, flags: number) => number) | undefined;
 
 /** Read the fs_context log of an fsopen fd ("e tmpfs: Bad value for 'size'"). */
 function fsLog(fsfd: number): string {
@@ -164,8 +156,7 @@ export function createFilesystem(fstype: string, source: string | null, sbFlags:
 
 /** fspick + fsconfig + FSCONFIG_CMD_RECONFIGURE: change the superblock of the filesystem mounted at `fd` (a mount root). */
 export function reconfigureFilesystem(fd: number, sbFlags: string[], data: { key: string; value: string | null }[], shown: string): void {
-  fspickFn ??= bindLibc('int fspick(int dirfd, const char *path, unsigned int flags)');
-  const fsfd = checked('fspick', fspickFn(fd, '', FSPICK_CLOEXEC | FSPICK_EMPTY_PATH), shown);
+  const fsfd = fspick(fd, '', FSPICK_CLOEXEC | FSPICK_EMPTY_PATH, shown);
   try {
     fsConfigureAll(fsfd, sbFlags, data);
     fsConfigure(fsfd, FSCONFIG.CMD_RECONFIGURE, null, null, 'reconfigure');

@@ -5,7 +5,8 @@
  */
 
 import { ConfigError } from '../../common/errors.js';
-import { ATTR, type AttrChange, type DataOption, type Propagation } from './plan-types.js';
+import type { AttrChange, DataOption, Propagation } from './plan-types.js';
+import { MOUNT_ATTR as ATTR } from '../abi.js';
 
 // ---------------------------------------------------------------------------
 // Option table

@@ -24,7 +24,8 @@
 import * as fs from 'node:fs';
 import { RuntsError } from '../../common/errors.js';
 import type { Spec } from '../../spec/types.js';
-import { bindLibc, checked, close, mount, MS, open, O } from '../libc.js';
+import { close, mount, open, setns, unshare } from '../libc.js';
+import { CLONE_FS, CLONE_NEWNS, MS, O } from '../abi.js';
 import { mountContaining, parseMountinfo } from './mountinfo.js';
 import { fdPath, fdStat } from './resolve.js';
 
@@ -35,9 +36,6 @@ export function mountNsMode(spec: Spec): MountNsMode {
   return !ns ? 'host' : ns.path ? 'join' : 'new';
 }
 
-const CLONE_FS = 0x200;
-const CLONE_NEWNS = 0x20000;
-
 /**
  * Join the mount namespace of `fd` on the calling (main) thread only: node's
  * threads share one fs_struct, so a plain setns(CLONE_NEWNS) fails with EINVAL;
@@ -47,8 +45,8 @@ const CLONE_NEWNS = 0x20000;
  */
 export function joinMountNamespace(fd: number): void {
   try {
-    checked('unshare(CLONE_FS)', bindLibc('int unshare(int flags)')(CLONE_FS));
-    checked('setns(CLONE_NEWNS)', bindLibc('int setns(int fd, int nstype)')(fd, CLONE_NEWNS), 'linux.namespaces mount path');
+    unshare(CLONE_FS, 'unshare(CLONE_FS)');
+    setns(fd, CLONE_NEWNS, 'setns(CLONE_NEWNS)', 'linux.namespaces mount path');
   } finally {
     close(fd);
   }

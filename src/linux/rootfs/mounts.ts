@@ -7,21 +7,18 @@
 import * as fs from 'node:fs';
 import { RuntsError, SyscallError } from '../../common/errors.js';
 import type { IDMapping } from '../../spec/types.js';
-import { AT, MOUNT_ATTR, OPEN_TREE, close, mountSetattr, moveMount, openTree, symlinkat } from '../libc.js';
+import { close, mountSetattr, moveMount, openTree, symlinkat } from '../libc.js';
+import { AT, EBUSY, EEXIST, EPERM, FS_MAGIC, MOUNT_ATTR, OPEN_TREE } from '../abi.js';
 import { copyUpInto } from './copyup.js';
 import {
   EMPTY, MOVE_FDS, applyAttrs, createFilesystem, fsmountAttrs, mountOf, reconfigureFilesystem, setPropagation, withContext,
 } from './mount-api.js';
 import { isUnder, parseMountinfo } from './mountinfo.js';
 import { SHARED_SUPERBLOCK, cleanContainerPath } from './mount-options.js';
-import { ATTR, type CgroupBind, type MountStep, type RootfsPlan } from './plan-types.js';
+import { type CgroupBind, type MountStep, type RootfsPlan } from './plan-types.js';
 import {
-  FS_MAGIC, createFileInRoot, describeStat, fdPath, fdStat, fdStatfs, mkdirAllInRoot, openInRoot, tryOpenInRoot, type FdStat,
+  createFileInRoot, describeStat, fdPath, fdStat, fdStatfs, mkdirAllInRoot, openInRoot, tryOpenInRoot, type FdStat,
 } from './resolve.js';
-
-const EPERM = 1;
-const EEXIST = 17;
-const EBUSY = 16;
 
 export interface PrepareEnv {
   /**
@@ -163,14 +160,14 @@ function fsMount(rootfd: number, plan: RootfsPlan, step: MountStep, env: Prepare
     // tmpcopyup: the new tmpfs is filled while it is detached and writable, then made read-only if asked.
     const copy = step.copyUp && existed !== null;
     const sbFlags = copy ? step.sbFlags.filter((f) => f !== 'ro') : step.sbFlags;
-    const attrs = fsmountAttrs(step.attr) & ~(copy ? ATTR.RDONLY : 0);
+    const attrs = fsmountAttrs(step.attr) & ~(copy ? MOUNT_ATTR.RDONLY : 0);
     const mfd = createFilesystem(step.fstype, step.source, sbFlags, data, attrs);
     try {
       if (copy) {
         withContext(`tmpcopyup ${step.destination}`, () => {
           copyUpInto(dest, mfd, step.destination, data.some((d) => d.key === 'uid' || d.key === 'gid'));
           if (sbFlags.length !== step.sbFlags.length) reconfigureFilesystem(mfd, ['ro'], [], step.destination);
-          if (step.attr.set & ATTR.RDONLY) applyAttrs(mfd, { set: ATTR.RDONLY, clr: 0 }, false, step.destination);
+          if (step.attr.set & MOUNT_ATTR.RDONLY) applyAttrs(mfd, { set: MOUNT_ATTR.RDONLY, clr: 0 }, false, step.destination);
         });
       }
       applyAttrs(mfd, step.recAttr, true, step.destination);
@@ -207,7 +204,7 @@ function cgroupBindStep(step: MountStep, b: CgroupBind, source: string): MountSt
     ...step,
     kind: 'bind', fstype: 'bind', source, recursive: true,
     destination: b.name ? cleanContainerPath(`${step.destination}/${b.name}`) : step.destination,
-    attr: ro ? { set: step.attr.set | ATTR.RDONLY, clr: step.attr.clr & ~ATTR.RDONLY } : step.attr,
+    attr: ro ? { set: step.attr.set | MOUNT_ATTR.RDONLY, clr: step.attr.clr & ~MOUNT_ATTR.RDONLY } : step.attr,
     sbFlags: [], data: [], cgroup: null, idmap: null,
   };
 }
@@ -231,7 +228,7 @@ function cgroupMount(rootfd: number, plan: RootfsPlan, step: MountStep, env: Pre
   // v1 / hybrid: a tmpfs holding one bind per hierarchy (runc's layout).
   const tmpfsStep: MountStep = {
     ...step, kind: 'fs', fstype: 'tmpfs', source: 'tmpfs', cgroup: null, sbFlags: [],
-    attr: { set: ATTR.NOSUID | ATTR.NODEV | ATTR.NOEXEC, clr: 0 }, recAttr: { set: 0, clr: 0 },
+    attr: { set: MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC, clr: 0 }, recAttr: { set: 0, clr: 0 },
     data: [{ key: 'mode', value: '0755' }], idmap: null,
   };
   const tfd = fsMount(rootfd, plan, tmpfsStep, env);
@@ -251,7 +248,7 @@ function cgroupMount(rootfd: number, plan: RootfsPlan, step: MountStep, env: Pre
       } finally { close(dir); }
     }
     // the tmpfs itself stays read-only (runts's hardening: nothing in it is for writing)
-    applyAttrs(tfd, { set: ATTR.RDONLY, clr: 0 }, false, step.destination);
+    applyAttrs(tfd, { set: MOUNT_ATTR.RDONLY, clr: 0 }, false, step.destination);
   } finally {
     close(tfd);
   }

@@ -1,22 +1,11 @@
 /**
- * The shapes of a RootfsPlan (plan.ts builds it, setup.ts applies it) and the
- * MOUNT_ATTR_* bits they carry. Plain data: it crosses the process boundary
- * between the runts parent and the init stage.
+ * The shapes of a RootfsPlan (plan.ts builds it, setup.ts applies it); the
+ * MOUNT_ATTR_* bits they carry are in ../abi.ts. Plain data: it crosses the
+ * process boundary between the runts parent and the init stage.
  */
 
 import type { IDMapping } from '../../spec/types.js';
 import type { MountNsMode } from './mountns.js';
-
-// ---------------------------------------------------------------------------
-// Constants (copies of the kernel ABI values, kept here so the plan stays
-// free of the koffi layer).
-
-/** MOUNT_ATTR_* bits of mount_setattr(2) / fsmount(2). */
-export const ATTR = {
-  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8,
-  ATIME_MASK: 0x70, RELATIME: 0x0, NOATIME: 0x10, STRICTATIME: 0x20,
-  NODIRATIME: 0x80, NOSYMFOLLOW: 0x200000,
-} as const;
 
 export type PropagationType = 'private' | 'shared' | 'slave' | 'unbindable';
 

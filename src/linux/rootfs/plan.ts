@@ -19,9 +19,10 @@ import {
   REMOUNT_FLAGS, SHARED_SUPERBLOCK, cleanContainerPath, parseMountOptions, parsePropagation, type ParsedOptions,
 } from './mount-options.js';
 import {
-  ATTR, type CgroupBind, type CgroupSpec, type DevSymlink, type DeviceNode, type IdmapSpec, type MountStep,
+  type CgroupBind, type CgroupSpec, type DevSymlink, type DeviceNode, type IdmapSpec, type MountStep,
   type Propagation, type RootfsOptions, type RootfsPlan,
 } from './plan-types.js';
+import { MOUNT_ATTR as ATTR } from '../abi.js';
 
 // The types and the option parser live in plan-types.ts and mount-options.ts;
 // importers of plan.js get them from here too.

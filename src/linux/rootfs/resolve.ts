@@ -12,13 +12,9 @@
 
 import * as fs from 'node:fs';
 import { RuntsError, SyscallError } from '../../common/errors.js';
-import { O, RESOLVE, close, mkdirat, openat, openat2, bindLibc, checked } from '../libc.js';
+import { close, fstatfs, mkdirat, openat, openat2, readlinkat } from '../libc.js';
+import { EEXIST, ELOOP, ENOENT, ENOSYS, ENOTDIR, FS_MAGIC, O, RESOLVE, ST } from '../abi.js';
 import { cleanContainerPath } from './mount-options.js';
-
-const ENOENT = 2;
-const ENOTDIR = 20;
-const EEXIST = 17;
-const ENOSYS = 38;
 
 /** Resolution inside the root: symlinks are resolved as if the root were "/", magic links refused. */
 export const IN_ROOT = RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS;
@@ -81,8 +77,6 @@ export function describeStat(st: FdStat): string {
   }
 }
 
-let fstatfsFn: ((fd: number, buf: Buffer) => number) | undefined;
-
 export interface FdStatfs {
   /** f_type, the filesystem magic. */
   magic: number;
@@ -90,14 +84,10 @@ export interface FdStatfs {
   flags: number;
 }
 
-export const FS_MAGIC = { PROC: 0x9fa0, SYSFS: 0x62656572, DEVPTS: 0x1cd1, TMPFS: 0x01021994, CGROUP2: 0x63677270 } as const;
-export const ST = { RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, NOATIME: 1024, NODIRATIME: 2048, RELATIME: 4096, NOSYMFOLLOW: 8192 } as const;
-
 /** fstatfs(2) of an fd (works on O_PATH fds). */
 export function fdStatfs(fd: number, shownPath?: string): FdStatfs {
-  fstatfsFn ??= bindLibc('int fstatfs(int fd, void *buf)');
   const buf = Buffer.alloc(120); // struct statfs on x86_64 / arm64
-  checked('fstatfs', fstatfsFn(fd, buf), shownPath);
+  fstatfs(fd, buf, shownPath);
   return { magic: Number(buf.readBigInt64LE(0)), flags: Number(buf.readBigInt64LE(80)) };
 }
 
@@ -166,15 +156,11 @@ function tryOpenBeneath(dirfd: number, name: string, shown: string): number | nu
 }
 
 const MAX_LINKS = 40;
-const ELOOP = 40;
-
-let readlinkatFn: ((fd: number, path: string, buf: Buffer, n: number) => number | bigint) | undefined;
 
 /** readlinkat(fd, "") of an O_PATH|O_NOFOLLOW fd of a symlink. */
 export function readlinkFd(fd: number, shown: string): string {
-  readlinkatFn ??= bindLibc('long readlinkat(int dirfd, const char *path, void *buf, size_t n)');
   const buf = Buffer.alloc(4096);
-  const n = checked('readlinkat', readlinkatFn(fd, '', buf, buf.length), shown);
+  const n = readlinkat(fd, '', buf, shown);
   return buf.subarray(0, n).toString();
 }
 

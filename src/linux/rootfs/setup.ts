@@ -23,7 +23,8 @@
 
 import * as fs from 'node:fs';
 import { SyscallError } from '../../common/errors.js';
-import { AT, MNT_DETACH, MOVE_MOUNT, MS, O, OPEN_TREE, chdir, chroot, close, fchdir, mount, mountSetattr, moveMount, open, openTree, pivotRoot, umask, umount2 } from '../libc.js';
+import { chdir, chroot, close, fchdir, mount, mountSetattr, moveMount, open, openTree, pivotRoot, umask, umount2 } from '../libc.js';
+import { AT, EINVAL, ENOENT, EPERM, MNT_DETACH, MOUNT_ATTR as ATTR, MOVE_MOUNT, MS, O, OPEN_TREE } from '../abi.js';
 import { createConsoleTarget } from './console-mount.js';
 import { createDevSymlink, createDevice } from './devices.js';
 import { maskPaths, readonlyPaths } from './masks.js';
@@ -31,15 +32,11 @@ import { EMPTY, MOVE_FDS, closeQuietly, msPropagation, setPropagation, withConte
 import { doMount, freshMounts, type PrepareEnv } from './mounts.js';
 import { makeParentPrivate, openRootfs } from './mountns.js';
 import { isUnder, parseMountinfo } from './mountinfo.js';
-import { ATTR, type RootfsPlan } from './plan-types.js';
+import type { RootfsPlan } from './plan-types.js';
 import { openInRoot } from './resolve.js';
 
 export { mountConsole } from './console-mount.js';
 export type { PrepareEnv } from './mounts.js';
-
-const EPERM = 1;
-const ENOENT = 2;
-const EINVAL = 22;
 
 /** The rootfs mount (an fd of the self-bind) carried from prepareRootfs to enterRootfs. */
 let preparedRoot: { rootfs: string; fd: number } | null = null;

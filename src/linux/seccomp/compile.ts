@@ -92,8 +92,6 @@ import {
   AUDIT_ARCH,
   type ArchInfo,
   BPF_MAXINSNS,
-  ENOSYS,
-  EPERM,
   SECCOMP_ACTIONS,
   SECCOMP_FILTER_FLAG,
   SECCOMP_OPERATORS,
@@ -103,6 +101,7 @@ import {
   hostArch,
   isKnownSyscall,
 } from './tables.js';
+import { ENOSYS, EPERM } from '../abi.js';
 
 export interface CompiledFilter {
   /** struct sock_filter[], little endian, ready for struct sock_fprog. */

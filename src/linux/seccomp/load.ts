@@ -14,16 +14,17 @@
  */
 
 import { RuntsError } from '../../common/errors.js';
-import { address, close, connectUnix, sendFd, socket, SOCK, syscall } from '../libc.js';
+import { address, close, connectUnix, sendFd, socket, syscall } from '../libc.js';
+import { EFAULT, SOCK, SYS } from '../abi.js';
 import type { State } from '../../spec/types.js';
 import type { CompiledFilter } from './compile.js';
-import { hostArch, SECCOMP_FILTER_FLAG, SECCOMP_SET_MODE_FILTER, SYS_SECCOMP_X86_64 } from './tables.js';
+import { hostArch, SECCOMP_FILTER_FLAG, SECCOMP_SET_MODE_FILTER } from './tables.js';
 
 function seccompNr(nativeArch: string): number {
   const host = hostArch();
   if (host !== 'SCMP_ARCH_X86_64') throw new RuntsError(`seccomp: loading filters is only implemented on x86_64, not ${process.arch}`);
   if (nativeArch !== host) throw new RuntsError(`seccomp: the filter was compiled for ${nativeArch}, but this is ${host}`);
-  return SYS_SECCOMP_X86_64;
+  return SYS.seccomp;
 }
 
 /**
@@ -52,7 +53,7 @@ export function loadSeccomp(f: CompiledFilter): number | undefined {
  * Returns spec names, for `runts features` "supportedFlags".
  */
 export function probeSeccompFlags(): string[] {
-  const nr = SYS_SECCOMP_X86_64;
+  const nr = SYS.seccomp;
   if (hostArch() !== 'SCMP_ARCH_X86_64') return [];
   const probe: [string, number][] = [
     ['SECCOMP_FILTER_FLAG_TSYNC', SECCOMP_FILTER_FLAG.TSYNC],
@@ -66,7 +67,7 @@ export function probeSeccompFlags(): string[] {
     try {
       syscall(nr, 'seccomp probe', 'unsigned int', SECCOMP_SET_MODE_FILTER, 'unsigned int', flags, 'void *', null);
     } catch (e) {
-      if ((e as { code?: number }).code === 14 /* EFAULT */) out.push(name);
+      if ((e as { code?: number }).code === EFAULT) out.push(name);
       continue;
     }
     // A NULL program cannot load; success would be a kernel surprise.

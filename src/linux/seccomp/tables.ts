@@ -73,10 +73,8 @@ export const SECCOMP_FILTER_FLAG = {
   WAIT_KILLABLE_RECV: 1 << 5,
 } as const;
 
-/** seccomp(2) operations and the x86_64 syscall number. */
+/** seccomp(2) operation (the syscall's number is SYS.seccomp in ../abi.ts). */
 export const SECCOMP_SET_MODE_FILTER = 1;
-export const SECCOMP_GET_ACTION_AVAIL = 2;
-export const SYS_SECCOMP_X86_64 = 317;
 
 /** AUDIT_ARCH_* = EM_* | __AUDIT_ARCH_64BIT (0x80000000) | __AUDIT_ARCH_LE (0x40000000). */
 export const AUDIT_ARCH = {
@@ -88,10 +86,6 @@ export const X32_SYSCALL_BIT = X32;
 
 /** Classic BPF limit (include/uapi/linux/bpf_common.h BPF_MAXINSNS). */
 export const BPF_MAXINSNS = 4096;
-
-/** Errno values the compiler needs (asm-generic/errno-base.h, errno.h; the same on x86). */
-export const EPERM = 1;
-export const ENOSYS = 38;
 
 /** One architecture the compiler can emit a section for. */
 export interface ArchInfo {
@@ -125,13 +119,6 @@ export function hostArch(): string | undefined {
     case 'ia32': return 'SCMP_ARCH_X86';
     default: return undefined;
   }
-}
-
-/** Syscall number of `name` on `arch`, or undefined when that arch has no such syscall. */
-export function syscallNumber(arch: string, name: string): number | undefined {
-  const info = ARCHES[arch];
-  if (!info || !Object.hasOwn(info.table, name)) return undefined;
-  return info.table[name];
 }
 
 /**

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { ConfigError, RuntsError } from '../../../src/common/errors.js';
+import { MOUNT_ATTR as ATTR } from '../../../src/linux/abi.js';
 import {
-  ATTR, DEFAULT_DEVICES, MOUNT_OPTIONS, cleanContainerPath, parseMountOptions, parsePropagation, planRootfs,
+  DEFAULT_DEVICES, MOUNT_OPTIONS, cleanContainerPath, parseMountOptions, parsePropagation, planRootfs,
   type RootfsOptions,
 } from '../../../src/linux/rootfs/plan.js';
 import { mountContaining, parseMountinfo } from '../../../src/linux/rootfs/mountinfo.js';
