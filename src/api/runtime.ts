@@ -19,7 +19,8 @@ import * as path from 'node:path';
 import { ConfigError, type ErrorRecord, errnoNumber, RuntsError, SyscallError } from '../common/errors.js';
 import { packageRoot } from '../common/paths.js';
 import type { Process, Resources, State } from '../spec/types.js';
-import { DEFAULT_ROOT, Store } from '../state/store.js';
+import { Store } from '../state/store.js';
+import { defaultStateRoot, hostRootlessFacts } from '../container/rootless.js';
 
 export interface RuntimeOptions {
   /** State directory (the CLI's --root); default /run/runts. */
@@ -128,7 +129,7 @@ export class Runtime {
   private readonly cli: string;
 
   constructor(private readonly opts: RuntimeOptions = {}) {
-    this.root = path.resolve(opts.root ?? DEFAULT_ROOT);
+    this.root = path.resolve(opts.root ?? defaultStateRoot(hostRootlessFacts()));
     this.cli = opts.runts ?? path.join(packageRoot(), 'dist', 'runts.cjs');
   }
 

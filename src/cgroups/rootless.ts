@@ -17,7 +17,7 @@ import { RuntsError } from '../common/errors.js';
 import type { Resources, Spec } from '../spec/types.js';
 import { detectCgroups, ownCgroups } from './detect.js';
 import { cgroupManager, cgroupManagerFromRecord, type CgroupManager } from './manager.js';
-import { controllersOf, planV1 } from './plan.js';
+import { planV1 } from './plan.js';
 
 export interface RootlessCgroupChoice {
   /** The paths to use (controller → dir), possibly none. */
@@ -61,7 +61,7 @@ export function neededCgroupKeys(resources: Resources, mode: 'v1' | 'v2' | 'hybr
   if (!hasLimits(resources)) return [];
   if (mode === 'v2') return [''];
   const { unified, ...v1 } = resources;
-  const keys = controllersOf(planV1(v1, {}));
+  const keys = [...new Set(planV1(v1, {}).map((e) => e.controller))];
   if (unified && Object.keys(unified).length > 0) keys.push('');
   return [...new Set(keys)];
 }

@@ -13,7 +13,8 @@
  */
 import * as fs from 'node:fs';
 import { RuntsError, SyscallError } from '../common/errors.js';
-import { AT, O, RESOLVE, S_IF, close, fchownat, mkdirat, mknodat, openat, openat2, symlinkat, unlinkat } from '../linux/libc.js';
+import { AT, O, RESOLVE, S_IFBLK, S_IFCHR, S_IFIFO } from '../linux/abi.js';
+import { close, fchownat, mkdirat, mknodat, openat, openat2, symlinkat, unlinkat } from '../linux/libc.js';
 import { mkdirAllInRoot, tryOpenInRoot } from '../linux/rootfs/resolve.js';
 import { classifyEntry, HostileEntryError, xattrAllowed } from './entry-path.js';
 import { linkFd, lstatAt, readdirFd, setTimesAt, setTimesFd, setXattrAt, setXattrFd } from './fs-ops.js';
@@ -280,7 +281,7 @@ export class LayerApplier implements TarSink {
   }
 
   private special(parent: number, name: string, shown: string, e: TarEntry): void {
-    const type = e.type === 'char' ? S_IF.CHR : e.type === 'block' ? S_IF.BLK : S_IF.FIFO;
+    const type = e.type === 'char' ? S_IFCHR : e.type === 'block' ? S_IFBLK : S_IFIFO;
     mknodat(parent, name, type | 0o600, e.devmajor, e.devminor, shown);
     this.metaAt(parent, name, shown, e, true);
   }
@@ -327,7 +328,7 @@ export class LayerApplier implements TarSink {
       const parent = this.parent(comps);
       const existing = lstatAt(parent, name);
       if (existing) this.remove(parent, name, shown, existing);
-      mknodat(parent, name, S_IF.CHR | 0o600, 0, 0, shown);
+      mknodat(parent, name, S_IFCHR | 0o600, 0, 0, shown);
       fchownat(parent, name, e.uid, e.gid, AT.SYMLINK_NOFOLLOW, shown);
       return;
     }

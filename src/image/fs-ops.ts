@@ -4,24 +4,16 @@
  * directory fd, never on a path string resolved from "/".
  */
 import * as fs from 'node:fs';
-import { SyscallError } from '../common/errors.js';
-import { AT, bindLibc, checked, koffiModule } from '../linux/libc.js';
-
-type Fn = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
-let linkatFn: Fn | undefined;
-let utimensatFn: Fn | undefined;
-let lsetxattrFn: Fn | undefined;
-let fsetxattrFn: Fn | undefined;
+import { AT } from '../linux/abi.js';
+import { fsetxattr, linkat, lsetxattr, utimensat } from '../linux/libc.js';
 
 /** linkat(fd, "", newdir, name, AT_EMPTY_PATH): hard-link the inode of an O_PATH fd (a symlink itself, not its target). */
 export function linkFd(fd: number, newDirFd: number, name: string, shown: string): void {
-  linkatFn ??= bindLibc('int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)');
-  checked('linkat', linkatFn(fd, '', newDirFd, name, AT.EMPTY_PATH), shown);
+  linkat(fd, '', newDirFd, name, AT.EMPTY_PATH, shown);
 }
 
 /** utimensat(dir, name, {t, t}, AT_SYMLINK_NOFOLLOW). */
 export function setTimesAt(dirFd: number, name: string, seconds: number, shown: string): void {
-  utimensatFn ??= bindLibc('int utimensat(int dirfd, const char *path, const void *times, int flags)');
   const buf = Buffer.alloc(32);
   const sec = Math.floor(seconds);
   const nsec = Math.round((seconds - sec) * 1e9);
@@ -29,7 +21,7 @@ export function setTimesAt(dirFd: number, name: string, seconds: number, shown: 
     buf.writeBigInt64LE(BigInt(sec), off);
     buf.writeBigInt64LE(BigInt(Math.min(nsec, 999_999_999)), off + 8);
   }
-  checked('utimensat', utimensatFn(dirFd, name === '' ? '.' : name, buf, name === '' ? 0 : AT.SYMLINK_NOFOLLOW), shown);
+  utimensat(dirFd, name === '' ? '.' : name, buf, name === '' ? 0 : AT.SYMLINK_NOFOLLOW, shown);
 }
 
 /** futimens through node (a real fd). */
@@ -43,16 +35,12 @@ export function setTimesFd(fd: number, seconds: number): void {
  * last component is not followed).
  */
 export function setXattrAt(dirFd: number, name: string, key: string, value: Buffer, shown: string): void {
-  lsetxattrFn ??= bindLibc('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)');
-  const rc = lsetxattrFn(`/proc/self/fd/${dirFd}/${name}`, key, value, value.length, 0);
-  if (rc === -1) throw new SyscallError('lsetxattr', koffiModule().errno() as number, `${shown} (${key})`);
+  lsetxattr(`/proc/self/fd/${dirFd}/${name}`, key, value, shown);
 }
 
 /** fsetxattr on an open (non-O_PATH) fd. */
 export function setXattrFd(fd: number, key: string, value: Buffer, shown: string): void {
-  fsetxattrFn ??= bindLibc('int fsetxattr(int fd, const char *name, const void *value, size_t size, int flags)');
-  const rc = fsetxattrFn(fd, key, value, value.length, 0);
-  if (rc === -1) throw new SyscallError('fsetxattr', koffiModule().errno() as number, `${shown} (${key})`);
+  fsetxattr(fd, key, value, shown);
 }
 
 /** lstat of one component below a directory fd, or undefined when it does not exist. */

@@ -6,7 +6,8 @@
  */
 import * as fs from 'node:fs';
 import { RuntsError, SyscallError } from '../common/errors.js';
-import { MOVE_MOUNT, O, close, moveMount, open, umount2 } from '../linux/libc.js';
+import { MOVE_MOUNT, O } from '../linux/abi.js';
+import { close, moveMount, open, umount2 } from '../linux/libc.js';
 import { createFilesystem } from '../linux/rootfs/mount-api.js';
 import { fdStatfs } from '../linux/rootfs/resolve.js';
 

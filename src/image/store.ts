@@ -12,7 +12,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntsError } from '../common/errors.js';
-import { LOCK, O, close, flock, open } from '../linux/libc.js';
+import { LOCK, O } from '../linux/abi.js';
+import { close, flock, open } from '../linux/libc.js';
 
 export const DEFAULT_STORE = '/var/lib/runts/layers';
 

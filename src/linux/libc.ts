@@ -91,6 +91,11 @@ const PROTOS = {
   fchmod: 'int fchmod(int fd, uint32_t mode)',
   fchmodat: 'int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)',
   utimensat: 'int utimensat(int dirfd, const char *path, const void *times, int flags)',
+  linkat: 'int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)',
+  lsetxattr: 'int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)',
+  fsetxattr: 'int fsetxattr(int fd, const char *name, const void *value, size_t size, int flags)',
+  llistxattr: 'intptr_t llistxattr(const char *path, void *list, size_t size)',
+  lgetxattr: 'intptr_t lgetxattr(const char *path, const char *name, void *value, size_t size)',
   flock: 'int flock(int fd, int op)',
   chdir: 'int chdir(const char *path)',
   fchdir: 'int fchdir(int fd)',
@@ -243,6 +248,23 @@ export function utimensat(dirfd: number, path: string, times: Buffer, flags: num
 }
 
 /** getdents64(2) into `buf`; returns the bytes filled (0 at the end). */
+export function linkat(oldDirfd: number, oldPath: string, newDirfd: number, newPath: string, flags: number, shownPath?: string): void {
+  check('linkat', lib('linkat')(oldDirfd, oldPath, newDirfd, newPath, flags), shownPath ?? newPath);
+}
+
+export function lsetxattr(path: string, key: string, value: Buffer, shownPath?: string): void {
+  check('lsetxattr', lib('lsetxattr')(path, key, value, value.length, 0), `${shownPath ?? path} (${key})`);
+}
+
+export function fsetxattr(fd: number, key: string, value: Buffer, shownPath?: string): void {
+  check('fsetxattr', lib('fsetxattr')(fd, key, value, value.length, 0), `${shownPath ?? `fd ${fd}`} (${key})`);
+}
+
+/** llistxattr(2): the raw result (names, NUL-separated, into `buf`; -1 on error, errno unread). */
+export function llistxattrRaw(path: string, buf: Buffer): number { return Number(lib('llistxattr')(path, buf, buf.length)); }
+/** lgetxattr(2): the raw result (-1 on error, errno unread). */
+export function lgetxattrRaw(path: string, key: string, buf: Buffer): number { return Number(lib('lgetxattr')(path, key, buf, buf.length)); }
+
 export function getdents64(fd: number, buf: Buffer, shownPath?: string): number {
   return check('getdents64', lib('getdents64')(fd, buf, buf.length), shownPath);
 }

@@ -6,23 +6,17 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { bindLibc } from '../../src/linux/libc.js';
-
-type Fn = (...a: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
-let llist: Fn | undefined;
-let lget: Fn | undefined;
+import { lgetxattrRaw, llistxattrRaw } from '../../src/linux/libc.js';
 
 export function xattrsOf(p: string): Record<string, string> {
-  llist ??= bindLibc('intptr_t llistxattr(const char *path, void *list, size_t size)');
-  lget ??= bindLibc('intptr_t lgetxattr(const char *path, const char *name, void *value, size_t size)');
   const buf = Buffer.alloc(65536);
-  const n = Number(llist(p, buf, buf.length));
+  const n = llistxattrRaw(p, buf);
   if (n <= 0) return {};
   const out: Record<string, string> = {};
   for (const name of buf.subarray(0, n).toString('latin1').split('\0').filter(Boolean).sort()) {
     if (name === 'security.selinux') continue;
     const v = Buffer.alloc(65536);
-    const m = Number(lget(p, name, v, v.length));
+    const m = lgetxattrRaw(p, name, v);
     out[name] = m >= 0 ? v.subarray(0, m).toString('base64') : '?';
   }
   return out;

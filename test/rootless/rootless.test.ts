@@ -12,6 +12,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
+import { SOCK } from '../../src/linux/abi.js';
 import * as libc from '../../src/linux/libc.js';
 import { detectCgroups } from '../../src/cgroups/detect.js';
 import { RUNC, RUNTS, uniqueId } from '../helpers/cli.js';
@@ -135,7 +136,7 @@ function tests(user: TestUser): void {
       c.process.args = ['sh', '-c', 'tty; [ -t 0 ] && echo stdin-is-tty; echo done'];
     });
     const sockPath = path.join(user.dir('sock'), 'console.sock');
-    const listener = libc.socket(libc.SOCK.STREAM);
+    const listener = libc.socket(SOCK.STREAM);
     libc.bindUnix(listener, sockPath);
     libc.listen(listener, 1);
     fs.chownSync(sockPath, user.uid, user.gid);
