@@ -4,7 +4,7 @@
 // external (native). Run by `npm install` (after node-gyp) and by `npm test`.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
@@ -67,7 +67,7 @@ const lazyParts = {
   },
 };
 // Each entry point NAME is bundled to dist/NAME.bundle.cjs; dist/NAME.cjs is a
-// stub that runs it through dist/load.cjs with its V8 code cache dist/NAME.cache
+// stub that runs it through the loader with its V8 code cache dist/NAME.cache
 // (made below by warm runs; scripts/loader.cjs says how it is checked).
 const entries = {
   cli: 'src/cli/main.ts',
@@ -77,12 +77,21 @@ const entries = {
   validators: 'src/spec/generated/validators.cjs',
 };
 for (const f of readdirSync(join(root, 'dist'))) {
-  if (/\.(cache|tmp)$/.test(f) || /^runts\.(bundle\.cjs|cache)$/.test(f)) rmSync(join(root, 'dist', f));
+  if (/\.(cache|tmp)$/.test(f) || /^runts\.(bundle\.cjs|cache)$/.test(f) || f === 'load.cjs') rmSync(join(root, 'dist', f));
 }
 const noImport = (file) => {
-  // a vm.Script has no module loader for import() (dist/load.cjs): the bundles use require
+  // a vm.Script has no module loader for import() (scripts/loader.cjs): the bundles use require
   if (/\bimport\(/.test(readFileSync(file, 'utf8'))) throw new Error(`build: ${relative(root, file)} contains import(): use require() (it runs in a vm.Script)`);
 };
+// dist/NAME.cjs runs dist/NAME.bundle.cjs through its own copy of the loader
+// (scripts/loader.cjs): one module resolution and load fewer per process.
+const loaderSource = readFileSync(join(root, 'scripts/loader.cjs'), 'utf8');
+const stub = (name) => `// runs ./${name}.bundle.cjs with its code cache (scripts/build.mjs); the loader is scripts/loader.cjs
+(function (module) {
+${loaderSource}
+return module.exports;
+})({ exports: {} })(module, require, '${name}');
+`;
 for (const [name, entry] of Object.entries(entries)) {
   await build({
     ...common,
@@ -96,24 +105,21 @@ for (const [name, entry] of Object.entries(entries)) {
     outfile: join(root, `dist/${name}.bundle.cjs`),
   });
   noImport(join(root, `dist/${name}.bundle.cjs`));
-  writeFileSync(join(root, `dist/${name}.cjs`), `'use strict';\n// runs ./${name}.bundle.cjs with its code cache (scripts/build.mjs)\nrequire('./load.cjs')(module, require, '${name}');\n`);
+  writeFileSync(join(root, `dist/${name}.cjs`), stub(name));
 }
 // dist/runts.cjs, the command: the CLI's first stage (src/cli/entry.ts), small
 // enough that node compiles it faster than it would read a code cache. It
-// answers `state` and `list` itself and requires ./cli.cjs for everything else.
+// answers `state` and `list` itself and runs the CLI's bundle (through the
+// loader, bundled in) for everything else.
 await build({
   ...common,
-  plugins: [builtinNamespaces, {
-    name: 'first-stage',
-    setup(b) { b.onResolve({ filter: /^\.\/load\.cjs$/ }, (a) => ({ path: a.path, external: true })); },
-  }],
+  plugins: [builtinNamespaces],
   define: { ...common.define, __RUNTS_FIRST_STAGE__: 'true' },
   banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node' },
   entryPoints: [join(root, 'src/cli/entry.ts')],
   outfile: join(root, 'dist/runts.cjs'),
 });
 noImport(join(root, 'dist/runts.cjs'));
-copyFileSync(join(root, 'scripts/loader.cjs'), join(root, 'dist/load.cjs'));
 chmodSync(join(root, 'dist/runts.cjs'), 0o755);
 await makeCodeCaches();
 if (!existsSync(join(root, 'build/Release/nsboot'))) {

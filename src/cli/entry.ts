@@ -12,9 +12,9 @@ const argv = process.argv.slice(2);
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const quick = argv.includes('state') || argv.includes('list') ? (require('./quick.js') as typeof import('./quick.js')).quickAnswer(argv) : false;
 if (!quick) {
-  // built (scripts/build.mjs): the CLI's bundle with its code cache, as dist/cli.cjs runs it; it runs main() as it loads
+  // built (scripts/build.mjs): the CLI's bundle with its code cache, through the loader (scripts/loader.cjs, bundled in); it runs main() as it loads
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  if (typeof __RUNTS_FIRST_STAGE__ !== 'undefined') require('./load.cjs')(module, require, 'cli');
+  if (typeof __RUNTS_FIRST_STAGE__ !== 'undefined') require('../../scripts/loader.cjs')(module, require, 'cli');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   else require('./main.js');
 }

@@ -14,7 +14,7 @@ import t from 'tap';
 
 const RUNTS = path.resolve(__dirname, '../../dist/runts.cjs');
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
-// preloaded: says on fd 3 whether the process loaded the CLI bundle (dist/load.cjs runs it through node:vm)
+// preloaded: says on fd 3 whether the process loaded the CLI bundle (the loader runs it through node:vm)
 const probe = path.join(os.tmpdir(), `runts-first-stage-probe-${process.pid}.cjs`);
 
 function startTime(pid: number): string {
