@@ -40,6 +40,8 @@ const builtinNamespaces = {
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, (a) => ({ contents: `export * from ${JSON.stringify(a.path)};`, loader: 'js' }));
   },
 };
+const { buildExtras, buildInfo: readBuildInfo } = await import('./build-extras.mjs');
+const buildInfo = readBuildInfo(root);
 const common = {
   bundle: true,
   platform: 'node',
@@ -52,6 +54,9 @@ const common = {
   define: {
     __RUNTS_KOFFI_NATIVE__: JSON.stringify(koffiNative) ?? 'undefined',
     __RUNTS_INIT_NODE_FLAGS__: JSON.stringify(INIT_NODE_FLAGS),
+    // `runts --version` (scripts/build-extras.mjs): package.json's version, the git commit or "unknown"
+    __RUNTS_VERSION__: JSON.stringify(buildInfo.version),
+    __RUNTS_COMMIT__: JSON.stringify(buildInfo.commit),
   },
   // string-width compiles a huge Unicode regex at load time (~30 ms); a small shim does.
   alias: { 'string-width': join(root, 'scripts/shims/string-width.cjs') },
@@ -122,6 +127,8 @@ await build({
 noImport(join(root, 'dist/runts.cjs'));
 chmodSync(join(root, 'dist/runts.cjs'), 0o755);
 await makeCodeCaches();
+// the library (dist/api.*), man pages and bash completion from the CLI table (scripts/build-extras.mjs)
+await buildExtras(root, common);
 if (!existsSync(join(root, 'build/Release/nsboot'))) {
   console.error('warning: build/Release/nsboot is missing: run `npm install` (node-gyp) first');
 }

@@ -56,12 +56,13 @@ export interface Wrapper {
 }
 
 /**
- * A shell wrapper named `name` that logs and execs runts. The basename matters
+ * A shell wrapper named `name` that logs and execs runts (or `target`, e.g.
+ * [/usr/sbin/runc] to check a suite against runc). The basename matters
  * for podman: only runtimes listed in runtime_supports_json get --log-format json.
  * Each call is one file (NUL-separated argv) named by its start time, so calls
  * made at the same time (conmon and podman) cannot interleave.
  */
-export function makeWrapper(dir: string, name = 'runts'): Wrapper {
+export function makeWrapper(dir: string, name = 'runts', target: string[] = [process.execPath, RUNTS]): Wrapper {
   const bin = path.join(dir, 'bin');
   const log = path.join(dir, 'calls');
   const cfgs = path.join(dir, 'configs');
@@ -80,8 +81,8 @@ for a in "$@"; do
 done
 if [ "$cmd" = create ] && [ -n "$bundle" ]; then cp "$bundle/config.json" "${cfgs}/$id.json" 2>/dev/null; fi
 unset NODE_OPTIONS NODE_EXTRA_CA_CERTS
-case " $* " in *" --root "*) exec ${process.execPath} ${RUNTS} "$@" ;; esac
-exec ${process.execPath} ${RUNTS} --root ${root} "$@"
+case " $* " in *" --root "*) exec ${target.join(' ')} "$@" ;; esac
+exec ${target.join(' ')} --root ${root} "$@"
 `, { mode: 0o755 });
   return {
     path: p,
@@ -128,14 +129,18 @@ function blob(dir: string, data: Buffer): { digest: string; size: number } {
   return { digest: `sha256:${hex}`, size: data.length };
 }
 
-/** An OCI image-layout archive (one uncompressed layer) of a rootfs tar, named `name` for containerd. */
-export function ociArchive(dir: string, layerTar: string, name: string): string {
-  const layout = path.join(dir, 'oci-layout-dir');
+/**
+ * An OCI image-layout archive (one uncompressed layer) of a rootfs tar, named `name` for containerd;
+ * `imageConfig` replaces the image config's default (PATH, Cmd sh, WorkingDir /), `label` names the archive
+ * and its layout dir when one temp dir holds several.
+ */
+export function ociArchive(dir: string, layerTar: string, name: string, imageConfig?: Record<string, unknown>, label = 'image'): string {
+  const layout = path.join(dir, label === 'image' ? 'oci-layout-dir' : `oci-layout-${label}`);
   fs.mkdirSync(layout, { recursive: true });
   const layer = blob(layout, fs.readFileSync(layerTar));
   const config = blob(layout, Buffer.from(JSON.stringify({
     architecture: 'amd64', os: 'linux',
-    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/' },
+    config: imageConfig ?? { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/' },
     rootfs: { type: 'layers', diff_ids: [layer.digest] },
   })));
   const manifest = blob(layout, Buffer.from(JSON.stringify({
@@ -151,7 +156,7 @@ export function ociArchive(dir: string, layerTar: string, name: string): string 
       annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': name.split(':').pop() },
     }],
   }));
-  const out = path.join(dir, 'image.oci.tar');
+  const out = path.join(dir, `${label}.oci.tar`);
   const r = run('tar', ['-C', layout, '-cf', out, '.']);
   if (r.code !== 0) throw new Error(`tar: ${r.stderr}`);
   return out;

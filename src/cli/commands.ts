@@ -153,6 +153,7 @@ export const HANDLERS: Record<string, (inv: Invocation) => Promise<number>> = {
       });
     } catch (e) {
       // runc's convention: 255 when the runtime itself fails, so the command's own codes stay distinct.
+      (await import('../common/errors.js')).recordError(e);
       logError(describeError(e));
       return 255;
     }

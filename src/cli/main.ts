@@ -4,13 +4,14 @@
  * only to print help.
  */
 import { writeSync } from 'node:fs';
-import { describeError } from '../common/errors.js';
+import { describeError, recordError } from '../common/errors.js';
 import { configureLog, logError } from '../common/log.js';
+import { COMMIT, VERSION } from '../common/version.js';
 import { HANDLERS } from './commands.js';
 import { parseCommand, parseGlobal, UsageError } from './parse.js';
 import { findCommand } from './table.js';
 
-export const VERSION = '0.1.0';
+export { COMMIT, VERSION } from '../common/version.js';
 export const SPEC_VERSION = '1.3.0';
 
 async function printHelp(command?: string, toStderr = false): Promise<void> {
@@ -31,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
   }
   configureLog({ file: g.flags.log as string | undefined, format: g.flags['log-format'] === 'json' ? 'json' : 'text', debug: g.flags.debug === true });
   if (g.flags.version) {
-    writeSync(1, `runts version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
+    writeSync(1, `runts version ${VERSION}\ncommit: ${COMMIT}\nspec: ${SPEC_VERSION}\n`);
     return 0;
   }
   if (g.flags.help || g.command === undefined || g.command === 'help') {
@@ -56,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return await HANDLERS[cmd.name]!({ global: g.flags, flags: parsed.flags, args: parsed.args });
   } catch (e) {
+    recordError(e);
     logError(describeError(e));
     return 1;
   }
@@ -64,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
+    recordError(e);
     logError(describeError(e));
     process.exit(1);
   },

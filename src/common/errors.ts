@@ -4,6 +4,8 @@
  * failed system call, the errno name.
  */
 
+import { writeFileSync } from 'node:fs';
+
 // node:os is not in node's start-up snapshot (~1 ms to load): only when an errno is named
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const errnoTable = (): Record<string, number> => (require('node:os') as typeof import('node:os')).constants.errno as Record<string, number>;
@@ -145,4 +147,18 @@ export function describeError(e: unknown): string {
     return e.message;
   }
   return String(e);
+}
+
+/**
+ * For the library (src/api/runtime.ts), which spawns the CLI for some
+ * operations: the error that ends a command, as JSON in $RUNTS_ERROR_FILE,
+ * so that its caller gets the typed error (class, op, path, errno, pointer).
+ */
+export function recordError(e: unknown): void {
+  const file = process.env.RUNTS_ERROR_FILE;
+  if (!file) return;
+  const rec = e instanceof RuntsError ? { name: e.name, ...e.toJSON() } : { name: 'RuntsError', message: describeError(e) };
+  try {
+    writeFileSync(file, JSON.stringify(rec), { mode: 0o600 });
+  } catch { /* the caller falls back to stderr */ }
 }

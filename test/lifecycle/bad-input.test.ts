@@ -114,7 +114,7 @@ withRunts((rt) => {
     t.match(help.stdout, /create/);
     t.match(help.stdout, /--root/);
     const v = rt.run(['--version']);
-    t.match(v.stdout, /^runts version \S+\nspec: 1\.3\.0\n$/);
+    t.match(v.stdout, /^runts version \S+\ncommit: ([0-9a-f]{40}(-dirty)?|unknown)\nspec: 1\.3\.0\n$/, "runc's three lines");
   });
 
   t.test('--log with --log-format json records errors as JSON lines', async (t) => {
