@@ -107,10 +107,15 @@ function exited(pid) {
 }
 const sleepMs = (n) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, n);
 
+// Container ids carry this run's pid: the cgroup path is made from the id
+// (/runts/ID, /ID), so two benches (or a test) with the same ids would share
+// cgroups, and one's `delete --force` would kill the other's containers.
+const ID = (name) => `bench${process.pid}-${name}`;
+const LONG = ID('long');
 const scenarios = {
-  'run /bin/true': (bin, st, i) => ms(() => must(bin, ['--root', st, 'run', '--bundle', bundles.short, `b-run-${i}`])),
+  'run /bin/true': (bin, st, i) => ms(() => must(bin, ['--root', st, 'run', '--bundle', bundles.short, ID(`run-${i}`)])),
   'create+start+wait+delete': (bin, st, i) => {
-    const id = `b-csd-${i}`;
+    const id = ID(`csd-${i}`);
     const pidFile = join(work, `${id}.pid`);
     return ms(() => {
       must(bin, ['--root', st, 'create', '--bundle', bundles.short, '--pid-file', pidFile, id]);
@@ -120,8 +125,8 @@ const scenarios = {
       must(bin, ['--root', st, 'delete', id]);
     });
   },
-  'exec /bin/true': (bin, st) => ms(() => must(bin, ['--root', st, 'exec', 'b-long', '/bin/true'])),
-  state: (bin, st) => ms(() => must(bin, ['--root', st, 'state', 'b-long'])),
+  'exec /bin/true': (bin, st) => ms(() => must(bin, ['--root', st, 'exec', LONG, '/bin/true'])),
+  state: (bin, st) => ms(() => must(bin, ['--root', st, 'state', LONG])),
   list: (bin, st) => ms(() => must(bin, ['--root', st, 'list'])),
 };
 const NODE_ROWS = ['state', 'list'];
@@ -133,7 +138,7 @@ const stateDir = (name) => join(work, `state-${name}`);
 for (const [name, bin] of [...runtimes]) {
   try {
     scenarios['run /bin/true'](bin, stateDir(name), 'probe');
-    must(bin, ['--root', stateDir(name), 'run', '-d', '--bundle', bundles.long, 'b-long']);
+    must(bin, ['--root', stateDir(name), 'run', '-d', '--bundle', bundles.long, LONG]);
   } catch (e) {
     console.log(`(${name} cannot run this bundle here, left out: ${String(e.message).split('\n').filter(Boolean).pop()?.trim()})`);
     runtimes.splice(runtimes.findIndex(([n]) => n === name), 1);
@@ -161,7 +166,7 @@ try {
     }
   }
 } finally {
-  for (const [name, bin] of runtimes) spawnSync(bin, ['--root', stateDir(name), 'delete', '--force', 'b-long'], { env, stdio: 'ignore' });
+  for (const [name, bin] of runtimes) spawnSync(bin, ['--root', stateDir(name), 'delete', '--force', LONG], { env, stdio: 'ignore' });
 }
 
 // Memory: PSS (and USS: private pages, which do not depend on what else runs) of the
@@ -181,14 +186,14 @@ function measureCreated(name, bin, count) {
   try {
     for (let i = 0; i < count; i++) {
       const pidFile = join(work, `mem-${name}-${i}.pid`);
-      must(bin, ['--root', st, 'create', '--bundle', bundles.long, '--pid-file', pidFile, `m${i}`]);
+      must(bin, ['--root', st, 'create', '--bundle', bundles.long, '--pid-file', pidFile, ID(`m${i}`)]);
       pids.push(Number(readFileSync(pidFile, 'utf8')));
     }
     sleepMs(500);
     const all = pids.map(smaps);
     return { pss: all.reduce((a, m) => a + m.pss, 0), uss: all.reduce((a, m) => a + m.uss, 0) };
   } finally {
-    for (let i = 0; i < count; i++) spawnSync(bin, ['--root', st, 'delete', '--force', `m${i}`], { env, stdio: 'ignore' });
+    for (let i = 0; i < count; i++) spawnSync(bin, ['--root', st, 'delete', '--force', ID(`m${i}`)], { env, stdio: 'ignore' });
   }
 }
 for (const [name, bin] of runtimes) {
