@@ -1,9 +1,10 @@
 // Build: ajv standalone validators from schemas/, then the bundled entry points
-// dist/runts.cjs (the CLI) and dist/init.cjs (the init stage). koffi stays
+// dist/runts.cjs (the command: the CLI's first stage, which loads dist/cli.cjs
+// for most commands), dist/init.cjs and dist/exec-init.cjs (the init stages). koffi stays
 // external (native). Run by `npm install` (after node-gyp) and by `npm test`.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
@@ -29,6 +30,16 @@ const koffiNative = (() => {
   return file ? { path: relative(join(root, 'dist'), file), version: k.version } : undefined;
 })();
 if (!koffiNative) console.error('warning: koffi\'s native module not found: the bundles load koffi through its package');
+// `import * as fs from 'node:fs'` makes esbuild copy the module's properties
+// into a new object (__toESM) in every file that says it, at start: 23 times
+// in the CLI (~2 ms). Through one ESM module per builtin, each copies once.
+const builtinNamespaces = {
+  name: 'builtin-namespaces',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (a) => (a.namespace === 'builtin' ? { path: a.path, external: true } : { path: a.path, namespace: 'builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (a) => ({ contents: `export * from ${JSON.stringify(a.path)};`, loader: 'js' }));
+  },
+};
 const { buildExtras, buildInfo: readBuildInfo } = await import('./build-extras.mjs');
 const buildInfo = readBuildInfo(root);
 const common = {
@@ -62,10 +73,10 @@ const lazyParts = {
   },
 };
 // Each entry point NAME is bundled to dist/NAME.bundle.cjs; dist/NAME.cjs is a
-// stub that runs it through dist/load.cjs with its V8 code cache dist/NAME.cache
+// stub that runs it through the loader with its V8 code cache dist/NAME.cache
 // (made below by warm runs; scripts/loader.cjs says how it is checked).
 const entries = {
-  runts: 'src/cli/main.ts',
+  cli: 'src/cli/main.ts',
   init: 'src/init/main.ts',
   'exec-init': 'src/init/exec-main.ts',
   help: 'src/cli/help.ts',
@@ -73,12 +84,25 @@ const entries = {
   validators: 'src/spec/generated/validators.cjs',
 };
 for (const f of readdirSync(join(root, 'dist'))) {
-  if (/\.(cache|tmp)$/.test(f)) rmSync(join(root, 'dist', f));
+  if (/\.(cache|tmp)$/.test(f) || /^runts\.(bundle\.cjs|cache)$/.test(f) || f === 'load.cjs') rmSync(join(root, 'dist', f));
 }
+const noImport = (file) => {
+  // a vm.Script has no module loader for import() (scripts/loader.cjs): the bundles use require
+  if (/\bimport\(/.test(readFileSync(file, 'utf8'))) throw new Error(`build: ${relative(root, file)} contains import(): use require() (it runs in a vm.Script)`);
+};
+// dist/NAME.cjs runs dist/NAME.bundle.cjs through its own copy of the loader
+// (scripts/loader.cjs): one module resolution and load fewer per process.
+const loaderSource = readFileSync(join(root, 'scripts/loader.cjs'), 'utf8');
+const stub = (name) => `// runs ./${name}.bundle.cjs with its code cache (scripts/build.mjs); the loader is scripts/loader.cjs
+(function (module) {
+${loaderSource}
+return module.exports;
+})({ exports: {} })(module, require, '${name}');
+`;
 for (const [name, entry] of Object.entries(entries)) {
   await build({
     ...common,
-    plugins: name === 'runts' ? [lazyParts] : [],
+    plugins: name === 'cli' ? [lazyParts, builtinNamespaces] : [builtinNamespaces],
     // yargs is ESM: give the help bundle, and only it (node:url's pathToFileURL costs ~2 ms at start), an import.meta.url
     ...(name === 'help' ? {
       define: { ...common.define, 'import.meta.url': '__importMetaUrl' },
@@ -87,14 +111,22 @@ for (const [name, entry] of Object.entries(entries)) {
     entryPoints: [join(root, entry)],
     outfile: join(root, `dist/${name}.bundle.cjs`),
   });
-  // a vm.Script has no module loader for import() (dist/load.cjs): the bundles use require
-  if (/\bimport\(/.test(readFileSync(join(root, `dist/${name}.bundle.cjs`), 'utf8'))) {
-    throw new Error(`build: dist/${name}.bundle.cjs contains import(): use require() (it runs in a vm.Script)`);
-  }
-  const shebang = name === 'runts' ? '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node\n' : '';
-  writeFileSync(join(root, `dist/${name}.cjs`), `${shebang}'use strict';\n// runs ./${name}.bundle.cjs with its code cache (scripts/build.mjs)\nrequire('./load.cjs')(module, require, '${name}');\n`);
+  noImport(join(root, `dist/${name}.bundle.cjs`));
+  writeFileSync(join(root, `dist/${name}.cjs`), stub(name));
 }
-copyFileSync(join(root, 'scripts/loader.cjs'), join(root, 'dist/load.cjs'));
+// dist/runts.cjs, the command: the CLI's first stage (src/cli/entry.ts), small
+// enough that node compiles it faster than it would read a code cache. It
+// answers `state` and `list` itself and runs the CLI's bundle (through the
+// loader, bundled in) for everything else.
+await build({
+  ...common,
+  plugins: [builtinNamespaces],
+  define: { ...common.define, __RUNTS_FIRST_STAGE__: 'true' },
+  banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node' },
+  entryPoints: [join(root, 'src/cli/entry.ts')],
+  outfile: join(root, 'dist/runts.cjs'),
+});
+noImport(join(root, 'dist/runts.cjs'));
 chmodSync(join(root, 'dist/runts.cjs'), 0o755);
 await makeCodeCaches();
 // the library (dist/api.*), man pages and bash completion from the CLI table (scripts/build-extras.mjs)

@@ -10,10 +10,10 @@ const path = require('node:path');
 const zlib = require('node:zlib');
 
 const dist = process.env.RUNTS_CODE_CACHE_DIST;
-const load = require(path.join(dist, 'load.cjs'));
-load.loaded = [];
+// the loader (scripts/loader.cjs, copied into every stub) lists here what it ran
+const loaded = (globalThis[Symbol.for('runts.codeCacheRun')] = []);
 process.on('exit', () => {
-  for (const [name, script, source] of load.loaded) {
+  for (const [name, script, source] of loaded) {
     const data = script.createCachedData();
     // crc32: the loader checks V8's data with it (V8 aborts on a damaged cache); node >= 20.15 has zlib.crc32
     const crc32 = zlib.crc32?.(data);

@@ -15,6 +15,7 @@
 import { errnoNumber, RuntsError, SyscallError } from '../common/errors.js';
 import type { Resources } from '../spec/types.js';
 import { attachDeviceFilter } from './bpf.js';
+import { cgroupFrozen } from './frozen.js';
 import { detectCgroups, ownCgroups, type CgroupMode, type HostCgroups } from './detect.js';
 import {
   childDirs, errnoOf, exists, mkdirOne, readCgroupFile, removeTree, rmdirRetry, sleepMs, tryRead, writeCgroupFile,
@@ -211,22 +212,7 @@ class Manager implements CgroupManager {
   }
 
   frozen(): boolean {
-    if (this.record.mode === 'v2') {
-      const v = tryRead(`${this.need('')}/cgroup.freeze`);
-      return v?.trim() === '1';
-    }
-    const dir = this.record.paths.freezer;
-    if (!dir) return false;
-    for (let i = 0; ; i++) {
-      const st = tryRead(`${dir}/freezer.state`)?.trim();
-      if (st === undefined || st === 'THAWED') return false;
-      if (st === 'FROZEN') {
-        const self = tryRead(`${dir}/freezer.self_freezing`)?.trim();
-        return self === undefined || self === '1';
-      }
-      if (i > 5000) throw new RuntsError(`${dir}/freezer.state stays ${st}`, { path: `${dir}/freezer.state` });
-      sleepMs(1); // FREEZING: wait for a stable state
-    }
+    return cgroupFrozen(this.record);
   }
 
   private need(controller: string): string {

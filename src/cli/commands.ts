@@ -83,9 +83,8 @@ export const HANDLERS: Record<string, (inv: Invocation) => Promise<number>> = {
   },
 
   async state(inv) {
-    const { stateOf } = await import('../state/status.js');
-    const s = store(inv);
-    out(JSON.stringify(stateOf(s, s.mustRead(inv.args[0]!)), null, 2) + '\n');
+    const { stateText } = await import('../state/status.js');
+    out(stateText(store(inv), inv.args[0]!));
     return 0;
   },
 
@@ -107,11 +106,8 @@ export const HANDLERS: Record<string, (inv: Invocation) => Promise<number>> = {
   },
 
   async list(inv) {
-    const { listContainers, formatTable } = await import('../container/list.js');
-    const states = listContainers(store(inv));
-    if (inv.flags.quiet) out(states.map((s) => s.id + '\n').join(''));
-    else if (inv.flags.format === 'json') out(JSON.stringify(states) + '\n');
-    else out(formatTable(states));
+    const { listText } = await import('../container/list.js');
+    out(listText(store(inv), inv.flags));
     return 0;
   },
 

@@ -15,7 +15,7 @@ export { COMMIT, VERSION } from '../common/version.js';
 export const SPEC_VERSION = '1.3.0';
 
 async function printHelp(command?: string, toStderr = false): Promise<void> {
-  // a separate bundle (dist/help.cjs), loaded only here; require, not import(): it runs through dist/load.cjs
+  // a separate bundle (dist/help.cjs), loaded only here; require, not import(): the bundles run as vm.Scripts (scripts/loader.cjs)
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { helpText } = require('./help.js') as typeof import('./help.js');
   const text = (await helpText(command)) + '\n';

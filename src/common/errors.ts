@@ -5,11 +5,11 @@
  */
 
 import { writeFileSync } from 'node:fs';
-import { constants } from 'node:os';
 
-const errnoNames: Map<number, string> = new Map(
-  Object.entries(constants.errno).map(([name, num]) => [num as number, name]),
-);
+// node:os is not in node's start-up snapshot (~1 ms to load): only when an errno is named
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const errnoTable = (): Record<string, number> => (require('node:os') as typeof import('node:os')).constants.errno as Record<string, number>;
+let errnoNames: Map<number, string> | undefined;
 
 /** Short lower-case descriptions, in the wording Go (and so runc) prints. */
 const errnoText: Record<string, string> = {
@@ -56,11 +56,12 @@ const errnoText: Record<string, string> = {
 };
 
 export function errnoName(errno: number): string {
+  errnoNames ??= new Map(Object.entries(errnoTable()).map(([name, num]) => [num, name]));
   return errnoNames.get(errno) ?? `errno ${errno}`;
 }
 
 export function errnoNumber(name: string): number | undefined {
-  const n = (constants.errno as Record<string, number>)[name];
+  const n = errnoTable()[name];
   return typeof n === 'number' ? n : undefined;
 }
 

@@ -5,7 +5,6 @@
  * Every step that creates something is written to state.json first, so a
  * SIGKILLed create is cleaned up by `delete --force`.
  */
-import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -32,7 +31,7 @@ import { prepareBindTrees } from './bind-trees.js';
 import { hostRootfsMountRecord, removeHostRootfsMount } from './host-rootfs.js';
 import { explainDeath, StderrTap } from './init-death.js';
 import { IdmapHolders, type IdmapUserns, idmapsOf } from './idmap-userns.js';
-import { launchNsboot } from './launch.js';
+import { launchNsboot, type Spawned } from './launch.js';
 import { hostRootlessFacts, mapMethod, type MapMethod, rootlessRefusals, withMapMethod } from './rootless.js';
 import { writeMapsWithHelpers } from './rootless-maps.js';
 import { rootlessCgroupManager, rootlessResources } from '../cgroups/rootless.js';
@@ -149,8 +148,8 @@ export function writePidFile(file: string, pid: number): void {
 }
 
 /** Undo a failed or abandoned create. */
-function undo(store: Store, rec: ContainerRecord, cg: CgroupManager | undefined, child: ChildProcess | undefined): void {
-  if (child?.pid && child.exitCode === null) { try { child.kill('SIGKILL'); } catch { /* gone */ } }
+function undo(store: Store, rec: ContainerRecord, cg: CgroupManager | undefined, child: Spawned | undefined): void {
+  if (child?.running) child.kill();
   if (rec.init) killAndWait(rec.init.pid, rec.init.startTime);
   if (rec.hostRootfsMount) { try { removeHostRootfsMount(rec.rootfs, rec.hostRootfsMount); } catch (e) { logWarning(describeError(e)); } }
   if (cg) { try { cg.destroy(); } catch { /* best effort: delete --force retries */ } }
@@ -211,7 +210,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const lock = store.createExclusive(rec, spec);
   const dir = store.dir(opts.id);
   let cg: CgroupManager | undefined;
-  let child: ChildProcess | undefined;
+  let child: Spawned | undefined;
   let idmap: IdmapHolders | undefined;
   let chan: Channel | undefined;
   let tap: StderrTap | undefined;

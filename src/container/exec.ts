@@ -7,12 +7,11 @@
  * sends the plan. Without --detach, runts waits and returns the process's
  * exit status (128+signal when killed).
  */
-import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cgroupManagerFromRecord } from '../cgroups/manager.js';
 import { ConfigError, RuntsError } from '../common/errors.js';
-import { logWarning } from '../common/log.js';
+import { logDebugAt, logWarning } from '../common/log.js';
 import { execInitPath, nsbootPath } from '../common/paths.js';
 import { buildExecPlan, execProcessFromFlags, type ExecFlags } from '../init/exec-plan.js';
 import * as libc from '../linux/libc.js';
@@ -22,7 +21,7 @@ import { NAMESPACES } from '../linux/namespaces.js';
 import { isAlive } from '../linux/proctree.js';
 import { BOOT_ENV, STEP_TIMEOUT_MS } from '../protocol/boot-env.js';
 import { Channel } from '../protocol/channel.js';
-import { launchNsboot } from './launch.js';
+import { launchNsboot, type Spawned } from './launch.js';
 import type { Process, Spec } from '../spec/types.js';
 import { scanBounds } from '../spec/bounds.js';
 import { userIdProblems } from '../spec/ids.js';
@@ -83,6 +82,7 @@ function checkFlagIds(proc: Process, spec: Spec, flags: ExecFlags): void {
 }
 
 export async function execInContainer(store: Store, o: ExecOptions): Promise<number> {
+  logDebugAt('exec: start');
   const rec = store.mustRead(o.id);
   const status = deriveStatus(store, rec);
   if (status === 'stopped') throw new RuntsError(`cannot exec in a stopped container "${o.id}"`, { op: 'exec' });
@@ -114,7 +114,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     consoleFd = theirs;
   }
   const fds: number[] = [];
-  let child: ChildProcess | undefined;
+  let child: Spawned | undefined;
   try {
     const [mine, theirs] = libc.socketpair(SOCK.STREAM);
     fds.push(mine, theirs);
@@ -140,6 +140,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     });
     child = launched.child;
     const nsbootGone = launched.gone;
+    logDebugAt('exec: nsboot spawned');
     libc.close(theirs);
     libc.close(mntns);
     libc.close(root);
@@ -148,6 +149,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     fds.push(mine);
     const chan = new Channel(mine, 'the exec process');
     const pid = chan.expect('pid', STEP_TIMEOUT_MS).pid;
+    logDebugAt(`exec: pid ${pid}`);
     // made while the exec stage's node boots
     const plan = buildExecPlan(spec, proc, {
       preservedFds: o.preserveFds,
@@ -166,10 +168,14 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
       else cgroupManagerFromRecord(rec.cgroup).apply(target);
     };
     const paused = status === 'paused';
+    logDebugAt('exec: plan ready');
     chan.expect('booted', STEP_TIMEOUT_MS);
+    logDebugAt('exec: stage booted');
     if (!paused) joinCgroup(pid);
+    logDebugAt('exec: in the cgroup');
     chan.send({ type: 'exec-plan', plan });
     const execd = chan.awaitExec(STEP_TIMEOUT_MS);
+    logDebugAt('exec: executed');
     chan.close();
     fds.length = 0;
     if (!execd) throw new RuntsError(`exec in container "${o.id}": the process exited before executing the command`, { op: 'exec' });
@@ -194,7 +200,7 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
   } catch (e) {
     for (const fd of fds) libc.close(fd);
     if (localConsole !== undefined) libc.close(localConsole);
-    if (child?.pid && child.exitCode === null) { try { child.kill('SIGKILL'); } catch { /* gone */ } }
+    if (child?.running) child.kill();
     throw e;
   }
 }

@@ -11,7 +11,7 @@
  * closes its fds and the holder's stdin, and the holder exits. A holder dies
  * with the CLI (PR_SET_PDEATHSIG).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { RuntsError } from '../common/errors.js';
 import { nsbootPath } from '../common/paths.js';
@@ -56,7 +56,9 @@ export class IdmapHolders {
   /** Start one holder per mapping and write its maps. */
   async start(maps: Idmapping[]): Promise<void> {
     for (const m of maps) {
-      const child = spawn(nsbootPath(), ['-U'], { stdio: ['pipe', 'pipe', 'ignore'], env: {} });
+      // node:child_process only here (it loads net and stream): most creates have no idmapped mount
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const child = (require('node:child_process') as typeof import('node:child_process')).spawn(nsbootPath(), ['-U'], { stdio: ['pipe', 'pipe', 'ignore'], env: {} });
       this.children.push(child);
       const line = await new Promise<string>((resolve, reject) => {
         let out = '';

@@ -16,13 +16,16 @@
  * restored on stop and at exit.
  */
 import * as fs from 'node:fs';
-import * as tty from 'node:tty';
 import { setWinsize } from '../init/console.js';
 import * as libc from '../linux/libc.js';
 import {
   BRKINT, CS8, CSIZE, EAGAIN, ECHO, ECHONL, EIO, ICANON, ICRNL, IEXTEN, IGNBRK, IGNCR, INLCR, ISIG, ISTRIP, IXON,
   ONLCR, OPOST, PARENB, PARMRK, POLL, TCGETS, TCSETS,
 } from '../linux/abi.js';
+
+// node:tty (with net and stream: ~5 ms) only for a terminal: exec and run import this file
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const tty = (): typeof import('node:tty') => require('node:tty') as typeof import('node:tty');
 
 export function receiveMaster(sock: number): number {
   const { fd } = libc.recvFd(sock);
@@ -32,7 +35,7 @@ export function receiveMaster(sock: number): number {
 
 /** struct termios (kernel layout, 36 bytes) of fd, or undefined when fd is not a terminal. */
 function getTermios(fd: number): Buffer | undefined {
-  if (!tty.isatty(fd)) return undefined;
+  if (!tty().isatty(fd)) return undefined;
   const t = Buffer.alloc(36);
   try {
     libc.ioctl(fd, TCGETS, 'void *', t, 'ioctl(TCGETS)');
@@ -110,7 +113,7 @@ export function forwardTerminal(master: number): () => void {
   const onData = (d: Buffer) => { writeAll(master, d); };
   stdin.on('data', onData);
 
-  const out = new tty.ReadStream(master);
+  const out = new (tty().ReadStream)(master);
   let open = true; // the stream owns the fd and closes it on error/destroy
   const toStdout = (d: Buffer) => { writeAll(1, d); };
   out.on('data', toStdout);

@@ -4,17 +4,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cgroupManagerFromRecord } from '../cgroups/manager.js';
+import { cgroupFrozen } from '../cgroups/frozen.js';
 import { isAlive } from '../linux/proctree.js';
 import type { State, Status } from '../spec/types.js';
-import type { ContainerRecord, Store } from './store.js';
+import type { ContainerRecord, StoreReader } from './reader.js';
 
 export type FrozenProbe = (rec: ContainerRecord) => boolean;
 
 /** The container's own freezer (v1 freezer.state, v2 cgroup.freeze): one small read. */
-const frozenProbe: FrozenProbe = (rec) => rec.cgroup !== undefined && cgroupManagerFromRecord(rec.cgroup).frozen();
+const frozenProbe: FrozenProbe = (rec) => rec.cgroup !== undefined && cgroupFrozen(rec.cgroup);
 
-export function deriveStatus(store: Store, rec: ContainerRecord): Status {
+export function deriveStatus(store: StoreReader, rec: ContainerRecord): Status {
   if (rec.phase === 'creating') {
     return isAlive(rec.creator.pid, rec.creator.startTime) ? 'creating' : 'stopped';
   }
@@ -30,7 +30,7 @@ export function deriveStatus(store: Store, rec: ContainerRecord): Status {
 }
 
 /** The state JSON of runtime.md, with runc's extra fields. */
-export function stateOf(store: Store, rec: ContainerRecord): State & Record<string, unknown> {
+export function stateOf(store: StoreReader, rec: ContainerRecord): State & Record<string, unknown> {
   const status = deriveStatus(store, rec);
   const live = status === 'created' || status === 'running' || status === 'paused';
   return {
@@ -44,4 +44,9 @@ export function stateOf(store: Store, rec: ContainerRecord): State & Record<stri
     owner: rec.owner,
     annotations: rec.annotations,
   };
+}
+
+/** `runts state ID`'s output. */
+export function stateText(store: StoreReader, id: string): string {
+  return JSON.stringify(stateOf(store, store.mustRead(id)), null, 2) + '\n';
 }

@@ -8,7 +8,7 @@
  * a temporary name, with state.json inside, and renames it to <id>; rename
  * fails for the loser because <id> exists and is not empty.
  * Mutating commands (create, start, delete) hold an flock on the directory.
- * Readers (state, list) take no lock and treat a vanished file as "gone".
+ * Readers (state, list) take no lock and treat a vanished file as "gone" (reader.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,32 +16,9 @@ import { RuntsError, SyscallError } from '../common/errors.js';
 import { sleepMs } from '../common/sleep.js';
 import * as libc from '../linux/libc.js';
 import { LOCK, O } from '../linux/abi.js';
-import type { CgroupRecord } from '../cgroups/manager.js';
-import type { HostRootfsMount } from '../container/host-rootfs.js';
+import { type ContainerRecord, notFound, StoreReader } from './reader.js';
 
-const CONTAINER_ID = /^[A-Za-z0-9_+-][A-Za-z0-9_+.-]*$/;
-
-export interface ContainerRecord {
-  id: string;
-  ociVersion: string;
-  bundle: string;
-  rootfs: string;
-  created: string;
-  owner: string;
-  annotations: Record<string, string>;
-  /** 'creating' until the init said ready. */
-  phase: 'creating' | 'created';
-  /** The runts process doing the create, to tell a live create from a dead one. */
-  creator: { pid: number; startTime: string };
-  /** The container init, as soon as it exists. */
-  init?: { pid: number; startTime: string };
-  /** Cgroups, recorded before they are created. */
-  cgroup?: CgroupRecord;
-  /** The init has its own pid namespace (kill --all is then implied by killing the init). */
-  pidns: boolean;
-  /** No mount namespace: the rootfs self-bind in the host's, recorded before it is made (src/container/host-rootfs.ts). */
-  hostRootfsMount?: HostRootfsMount;
-}
+export { type ContainerRecord, DEFAULT_ROOT, notFound } from './reader.js';
 
 export class Lock {
   constructor(private fd: number) {}
@@ -51,17 +28,7 @@ export class Lock {
   }
 }
 
-export class Store {
-  constructor(readonly root: string) {}
-
-  /** Every command reaches a container only through here: ids are checked (no `/`, `..`). */
-  dir(id: string): string {
-    if (!CONTAINER_ID.test(id) || id.length > 1024) {
-      throw new RuntsError(`invalid container id ${JSON.stringify(id)}: must match [A-Za-z0-9_+-][A-Za-z0-9_+.-]* (max 1024)`, { op: 'lookup' });
-    }
-    return path.join(this.root, id);
-  }
-
+export class Store extends StoreReader {
   private ensureRoot(): void {
     fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
   }
@@ -130,40 +97,8 @@ export class Store {
     return new Lock(fd);
   }
 
-  /** The record, or null when the container does not exist (or is being removed). */
-  read(id: string): ContainerRecord | null {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(this.dir(id), 'state.json'), 'utf8')) as ContainerRecord;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-      if (e instanceof SyntaxError) throw new RuntsError(`state of container "${id}" is corrupt: ${e.message}`, { path: path.join(this.dir(id), 'state.json') });
-      throw e;
-    }
-  }
-
-  mustRead(id: string): ContainerRecord {
-    const rec = this.read(id);
-    if (!rec) throw notFound(id);
-    return rec;
-  }
-
   write(rec: ContainerRecord): void {
     writeAtomic(path.join(this.dir(rec.id), 'state.json'), JSON.stringify(rec));
-  }
-
-  config(id: string): unknown {
-    return JSON.parse(fs.readFileSync(path.join(this.dir(id), 'config.json'), 'utf8'));
-  }
-
-  /** Ids of all containers (hidden in-progress directories skipped). */
-  ids(): string[] {
-    try {
-      return fs.readdirSync(this.root).filter((n) => !n.startsWith('.')).sort();
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
   }
 
   /** Remove the state dir: state.json first, so readers see "gone" at once. */
@@ -218,10 +153,6 @@ function removeLeftovers(root: string, id: string): boolean {
   const dir = path.join(root, id);
   if (names.includes(id) && !fs.existsSync(path.join(dir, 'state.json'))) removed = removeIfUnlocked(dir) || removed;
   return removed;
-}
-
-export function notFound(id: string): RuntsError {
-  return new RuntsError(`container "${id}" does not exist`, { op: 'lookup', errno: 'ENOENT' });
 }
 
 /** Write a file so that readers see either the old or the new content. */

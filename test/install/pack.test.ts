@@ -44,7 +44,7 @@ t.test('pack, install globally into a prefix, use, uninstall', { skip: why }, as
   const info = JSON.parse(packed.stdout as string)[0] as { filename: string; files: { path: string }[]; size: number };
   const shipped = info.files.map((f) => f.path).sort();
   t.comment(`packed: ${shipped.length} files, ${info.size} bytes`);
-  for (const p of ['dist/runts.cjs', 'dist/load.cjs', 'dist/runts.bundle.cjs', 'dist/runts.cache', 'dist/init.cjs', 'dist/init.bundle.cjs', 'dist/init.cache',
+  for (const p of ['dist/runts.cjs', 'dist/cli.cjs', 'dist/cli.bundle.cjs', 'dist/cli.cache', 'dist/init.cjs', 'dist/init.bundle.cjs', 'dist/init.cache',
     'dist/exec-init.cjs', 'dist/validators.cjs', 'dist/help.cjs', 'dist/api.cjs', 'dist/api.mjs', 'dist/types/api/index.d.ts', 'dist/completion/runts.bash',
     'csrc/nsboot.c', 'binding.gyp', 'package.json']) {
     t.ok(shipped.includes(p), `ships ${p}`);
@@ -65,8 +65,9 @@ t.test('pack, install globally into a prefix, use, uninstall', { skip: why }, as
   t.match(v.stdout, new RegExp(`^runts version ${pkg.version.replace(/\./g, '\\.')}\ncommit: ([0-9a-f]{40}(-dirty)?|unknown)\nspec: 1\\.3\\.0\n$`), 'runc\'s three-line --version');
 
   // the caches survive packing: V8 accepts them in the installed place (the CLI's side-effect-free parts)
-  const script = `const load = require(${JSON.stringify(path.join(home, 'dist/load.cjs'))}); load.loaded = [];
-    process.on('exit', () => { process.exitCode = 0; require('fs').writeSync(1, JSON.stringify(Object.fromEntries(load.loaded.map(([n, s]) => [n, s.cachedDataRejected])))); });
+  // (each stub's loader lists what it ran under this symbol: scripts/loader.cjs)
+  const script = `const loaded = (globalThis[Symbol.for('runts.codeCacheRun')] = []);
+    process.on('exit', () => { process.exitCode = 0; require('fs').writeSync(1, JSON.stringify(Object.fromEntries(loaded.map(([n, s]) => [n, s.cachedDataRejected])))); });
     for (const s of ['validators', 'help']) require(${JSON.stringify(path.join(home, 'dist'))} + '/' + s + '.cjs');`;
   const cache = run(process.execPath, ['-e', script]);
   t.same(JSON.parse(cache.stdout as string), { validators: false, help: false }, 'the installed code caches are accepted');
