@@ -56,8 +56,8 @@ async function main(): Promise<void> {
       setupConsole(plan.consoleFd, { size: p.consoleSize, uid: p.uid, clearOnlcr: plan.consoleRelayed });
     }
     setRlimits(p);
-    p.env = withHome(p.env, p.uid);
-    const file = lookPath(p.args[0] ?? '', p.env);
+    const env = withHome(p.env, p.uid);
+    const file = lookPath(p.args[0] ?? '', env);
     applyExecAttrs(p);
     await finalizeAndExec({
       process: p,
@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       preservedFds: plan.preservedFds,
       state: plan.state,
       file,
+      env,
       beforeExec: () => sync.send({ type: 'exec' }),
     });
   } catch (e) {

@@ -4,7 +4,7 @@
  */
 import { CAPABILITIES } from '../linux/capability-names.js';
 import { NAMESPACES } from '../linux/namespaces.js';
-import { MOUNT_OPTIONS } from '../linux/rootfs/plan.js';
+import { MOUNT_OPTIONS } from '../linux/rootfs/mount-options.js';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHITECTURES, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../linux/seccomp/tables.js';
 import { OCI_VERSION } from './types.js';
 

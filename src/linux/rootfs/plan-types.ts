@@ -1,11 +1,10 @@
 /**
- * The shapes of a RootfsPlan (plan.ts builds it, setup.ts applies it) and the
+ * The shapes of a RootfsPlan (src/plan/rootfs.ts builds it, setup.ts applies it) and the
  * MOUNT_ATTR_* bits they carry. Plain data: it crosses the process boundary
  * between the runts parent and the init stage.
  */
 
 import type { IDMapping } from '../../spec/types.js';
-import type { MountNsMode } from './mountns.js';
 
 // ---------------------------------------------------------------------------
 // Constants (copies of the kernel ABI values, kept here so the plan stays
@@ -52,6 +51,9 @@ export interface IdmapSpec {
 }
 
 export type CgroupMode = 'v1' | 'v2' | 'hybrid';
+
+/** Which mount namespace the rootfs is set up in (mountns.ts says what each means; src/plan/namespaces.ts decides). */
+export type MountNsMode = 'new' | 'join' | 'host';
 
 export interface CgroupBind {
   /** Subdirectory under the mount destination ('' = the destination itself, v2 bind). */
@@ -183,4 +185,6 @@ export interface RootfsOptions {
    */
   cgroupPaths?: Record<string, string>;
   cgroupMode?: CgroupMode;
+  /** linux.mountLabel when it applies (SELinux enabled): a context= option of the fresh filesystems. */
+  mountLabel?: string;
 }
