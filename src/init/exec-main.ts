@@ -19,6 +19,7 @@ import * as libc from '../linux/libc.js';
 import { PR } from '../linux/libc.js';
 import { BOOT_ENV, STEP_TIMEOUT_MS, takeBootFd } from '../protocol/boot-env.js';
 import { Channel } from '../protocol/channel.js';
+import { deepFreeze } from '../plan/freeze.js';
 import { setupConsole } from './console.js';
 import { finalizeAndExec } from './finalize.js';
 import { applyExecAttrs, prepareExecSeccompAgent } from './security.js';
@@ -46,7 +47,8 @@ async function main(): Promise<void> {
   const mntnsFd = takeBootFd(BOOT_ENV.MNTNS_FD);
   const rootFd = takeBootFd(BOOT_ENV.ROOT_FD);
   try {
-    const { plan } = sync.expect('exec-plan', STEP_TIMEOUT_MS);
+    // read-only here too: the stage applies its plan, it does not change it
+    const plan = deepFreeze(sync.expect('exec-plan', STEP_TIMEOUT_MS).plan);
     // SCMP_ACT_NOTIFY: listenerPath is a host path, reached before entering the container
     prepareExecSeccompAgent(plan.seccomp);
     enterContainerFs(mntnsFd, rootFd);

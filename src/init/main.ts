@@ -31,6 +31,7 @@ import { setupConsole } from './console.js';
 import { joinSessionKeyring } from '../linux/keyring.js';
 import { finalizeAndExec } from './finalize.js';
 import type { IDMapping } from '../spec/types.js';
+import { deepFreeze } from '../plan/freeze.js';
 import type { InitPlan } from '../plan/init.js';
 import { lookPath, makeCwd, setHostnames, setRlimits, withHome } from './process.js';
 import { applyCreateAttrs, applyStartAttrs, applySysctl, prepareSecurity } from './security.js';
@@ -119,7 +120,8 @@ async function main(): Promise<void> {
   let plan: InitPlan;
   let program: { file: string; env: string[] };
   try {
-    plan = sync.expect('plan', STEP_TIMEOUT_MS).plan;
+    // read-only here too: the init applies its plan, it does not change it
+    plan = deepFreeze(sync.expect('plan', STEP_TIMEOUT_MS).plan);
     program = await create(plan, sync);
     sync.send({ type: 'ready' });
     sync.close();
