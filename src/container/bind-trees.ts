@@ -13,24 +13,24 @@
  * by mount index, docs/protocol.md); the init sets the other attributes and
  * moves each into place on its verified destination. Which mounts are bind
  * mounts, their sources and idmappings come from the rootfs plan's own rule
- * (planMount), so the CLI and the init cannot disagree.
+ * (planMount; src/plan/create.ts CreatePlan.bindTrees), so the CLI and the
+ * init cannot disagree.
  */
 import * as fs from 'node:fs';
 import { mountSetattr, openTree } from '../linux/libc.js';
 import { AT, MOUNT_ATTR, OPEN_TREE } from '../linux/abi.js';
-import { idmappingKey, planMount } from '../linux/rootfs/plan.js';
+import { idmappingKey, type MountStep } from '../linux/rootfs/plan-types.js';
 import { RuntsError, SyscallError } from '../common/errors.js';
-import type { Spec } from '../spec/types.js';
 import type { IdmapUserns } from './idmap-userns.js';
 
 export interface BindTree { index: number; fd: number }
 
 /** The detached trees (O_CLOEXEC fds of the CLI; the caller passes them at spawn and closes them). */
-export function prepareBindTrees(spec: Spec, bundle: string, holders: IdmapUserns[]): BindTree[] {
+export function prepareBindTrees(steps: readonly MountStep[], holders: IdmapUserns[]): BindTree[] {
   const out: BindTree[] = [];
   try {
-    (spec.mounts ?? []).forEach((m, index) => {
-      const step = planMount(m, index, spec, { bundle, noPivot: false, userns: true, cgroupns: false });
+    steps.forEach((step) => {
+      const index = step.index;
       if (step.kind !== 'bind' || step.remount || step.source === null) return;
       const source = step.source;
       try {

@@ -9,30 +9,32 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { containerDeviceRules } from '../cgroups/devices.js';
-import { detectCgroups } from '../cgroups/detect.js';
 import { cgroupManager, type CgroupManager, type CgroupRecord } from '../cgroups/manager.js';
 import { checkPreexistingCgroup } from '../cgroups/preexisting.js';
 import { describeError, RuntsError } from '../common/errors.js';
 import { logDebugAt, logWarning } from '../common/log.js';
 import { initNodeFlags, initPath, nsbootPath } from '../common/paths.js';
 import { runHooks, runHooksCollectingErrors, stepTimeoutMs } from '../hooks/run.js';
-import { buildInitPlan } from '../init/plan.js';
 import * as libc from '../linux/libc.js';
 import { O, PR, SOCK } from '../linux/abi.js';
-import { idMapText, NAMESPACES } from '../linux/namespaces.js';
+import { idMapText } from '../linux/namespaces.js';
 import { procStat } from '../linux/proctree.js';
-import { BOOT_ENV, STEP_TIMEOUT_MS } from '../protocol/boot-env.js';
+import { STEP_TIMEOUT_MS } from '../protocol/boot-env.js';
 import { Channel } from '../protocol/channel.js';
 import type { Resources, Spec, State } from '../spec/types.js';
 import { loadConfig, validateContainerId } from '../spec/validate.js';
 import { type ContainerRecord, type Lock, Store, writeAtomic } from '../state/store.js';
-import { checkRootfsOnHost, mountNsMode } from '../linux/rootfs/mountns.js';
+import { checkRootfsOnHost } from '../linux/rootfs/mountns.js';
+import { planCreate, withListenFds } from '../plan/create.js';
+import { createFdLayout, placeFds } from '../plan/fds.js';
+import { gatherHostFacts } from '../plan/host-facts.js';
+import { buildInitPlan, initNeedsLsm } from '../plan/init.js';
 import { prepareBindTrees } from './bind-trees.js';
 import { hostRootfsMountRecord, removeHostRootfsMount } from './host-rootfs.js';
 import { explainDeath, StderrTap } from './init-death.js';
-import { IdmapHolders, type IdmapUserns, idmapsOf } from './idmap-userns.js';
+import { IdmapHolders } from './idmap-userns.js';
 import { launchNsboot, type Spawned } from './launch.js';
-import { hostRootlessFacts, mapMethod, type MapMethod, rootlessRefusals, withMapMethod } from './rootless.js';
+import { mapMethod, type MapMethod, rootlessRefusals, withMapMethod } from './rootless.js';
 import { writeMapsWithHelpers } from './rootless-maps.js';
 import { rootlessCgroupManager, rootlessResources } from '../cgroups/rootless.js';
 import { killAndWait } from './wait.js';
@@ -63,37 +65,6 @@ export interface Created {
 }
 
 
-function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boolean; pidns: boolean; mountnsPath?: string } {
-  const namespaces = spec.linux?.namespaces ?? [];
-  let flags = 0;
-  const args: string[] = ['-s', String(syncFd)];
-  let userns = false;
-  for (const ns of namespaces) {
-    const kind = NAMESPACES.find((k) => k.type === ns.type);
-    if (!kind) throw new RuntsError(`config.json: unknown namespace type "${ns.type}"`, { pointer: '/linux/namespaces' });
-    if (ns.path) {
-      // the init's main thread joins a mount namespace itself: node cannot start inside it (src/linux/rootfs/mountns.ts)
-      if (ns.type !== 'mount') args.push('-j', `${kind.proc}=${ns.path}`);
-    } else if (ns.type !== 'cgroup') {
-      // a new cgroup namespace is unshared by the init stage, once the CLI
-      // has put it in its cgroups (InitPlan.unshareCgroupns)
-      flags |= kind.flag;
-      if (ns.type === 'user') userns = true;
-    }
-  }
-  if (!namespaces.some((n) => n.type === 'mount') && ((spec.linux?.maskedPaths?.length ?? 0) > 0 || (spec.linux?.readonlyPaths?.length ?? 0) > 0)) {
-    // runc's rule: masking /proc entries in the host's mount namespace would mask them for the host
-    const pointer = spec.linux?.maskedPaths?.length ? '/linux/maskedPaths' : '/linux/readonlyPaths';
-    throw new RuntsError(`config.json ${pointer}: unable to restrict sys entries without a private MNT namespace`, { pointer });
-  }
-  args.push('-n', (flags >>> 0).toString(16));
-  if (userns) args.push('-u');
-  // validated (src/spec/semantic.ts): only with a new time namespace
-  for (const [clock, o] of Object.entries(spec.linux?.timeOffsets ?? {})) args.push('-t', `${clock}=${BigInt(o.secs ?? 0)} ${o.nanosecs ?? 0}`); // BigInt: every digit of a double beyond 2^53
-  const pidns = namespaces.some((n) => n.type === 'pid');
-  return { args, userns, pidns, mountnsPath: namespaces.find((n) => n.type === 'mount')?.path || undefined };
-}
-
 /**
  * linux.resources with the device rules runc always adds (the default
  * allow-list after the config's own rules, which start from deny-all).
@@ -102,22 +73,6 @@ function nsbootArgs(spec: Spec, syncFd: number): { args: string[]; userns: boole
 export function cgroupResources(spec: Spec): Resources {
   const r = spec.linux?.resources ?? {};
   return { ...r, devices: containerDeviceRules(r.devices, (spec.linux?.devices ?? []).map((d) => d.path)) };
-}
-
-/**
- * What the container's /sys/fs/cgroup shows: for v1, one entry per host
- * hierarchy named like the host's mount point (`cpu,cpuacct`, `systemd`),
- * pointing at the container's cgroup in it; for v2, '' → its cgroup. In
- * hybrid mode the unified tree is left out, as runc does.
- */
-export function cgroupMountPaths(rec: CgroupRecord): Record<string, string> {
-  if (rec.mode === 'v2') return { '': rec.paths[''] ?? Object.values(rec.paths)[0]! };
-  const out: Record<string, string> = {};
-  for (const h of detectCgroups().v1) {
-    const dir = h.controllers.map((c) => rec.paths[c]).find((d) => d !== undefined);
-    if (dir) out[path.basename(h.mountpoint)] = dir;
-  }
-  return out;
 }
 
 function writeIdMaps(pid: number, spec: Spec): void {
@@ -160,39 +115,25 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   validateContainerId(opts.id);
   const bundle = path.resolve(opts.bundle);
   // process is REQUIRED only when start is called (config.md): create works without it, start refuses
-  const spec = loadConfig(bundle, { requireProcess: false, onWarning: (w) => logWarning(w.message) });
+  const loaded = loadConfig(bundle, { requireProcess: false, onWarning: (w) => logWarning(w.message) });
   logDebugAt('create: config validated');
-  // Fields runts cannot honour yet are refused, never silently ignored.
-  if (spec.linux?.intelRdt) throw new RuntsError('config.json /linux/intelRdt: Intel RDT is not supported by runts', { pointer: '/linux/intelRdt' });
-  if (spec.linux?.netDevices && Object.keys(spec.linux.netDevices).length > 0) {
-    throw new RuntsError('config.json /linux/netDevices: moving network devices into the container is not supported by runts yet', { pointer: '/linux/netDevices' });
-  }
-  const p = spec.process;
-  if (opts.listenFds && p) p.env = [...(p.env ?? []), `LISTEN_FDS=${opts.listenFds}`, 'LISTEN_PID=1'];
-  if (opts.consoleOnlyIfTerminal && !p?.terminal) opts = { ...opts, consoleFd: undefined };
-  if (p?.terminal && opts.consoleFd === undefined) {
-    throw new RuntsError('cannot allocate a pseudo-TTY without --console-socket (process.terminal is true)', { pointer: '/process/terminal' });
-  }
-  if (!p?.terminal && opts.consoleFd !== undefined) {
-    throw new RuntsError('--console-socket was given but process.terminal is false', { pointer: '/process/terminal' });
-  }
-  const preserved = opts.preserveFds ?? 0;
-  const syncFdInChild = 3 + preserved;
-  const ns = nsbootArgs(spec, syncFdInChild);
+  const spec = withListenFds(loaded, opts.listenFds);
+  // every decision that needs no effect first: refusals, console, nsboot's arguments (src/plan/)
+  const cp = planCreate(spec, { bundle, console: opts.consoleFd !== undefined, consoleOnlyIfTerminal: opts.consoleOnlyIfTerminal, preserveFds: opts.preserveFds, listenFds: opts.listenFds, noPivot: opts.noPivot });
+  const consoleFd = cp.console ? opts.consoleFd : undefined;
+  const facts = gatherHostFacts({ lsm: initNeedsLsm(spec), cgroups: true });
+  const ns = cp.namespaces;
+  const preserved = cp.preservedFds;
   const me = procStat(process.pid)!;
-  const rootfs = path.resolve(bundle, spec.root!.path);
-  const mountns = mountNsMode(spec);
-  if (mountns === 'host' && opts.noPivot) {
-    throw new RuntsError('unable to use no-pivot without a private MNT namespace (config.json /linux/namespaces has no mount namespace)', { pointer: '/linux/namespaces' });
-  }
+  const rootfs = cp.rootfs;
+  const mountns = ns.mountns;
   // nsboot starts in the rootfs (the init opens it as its cwd), except when the rootfs is in a joined mount namespace
   if (mountns !== 'join') checkRootfsOnHost(rootfs);
   // rootless (src/container/rootless.ts): refuse what needs privilege; who writes the id maps
-  const facts = hostRootlessFacts();
-  const refusal = rootlessRefusals(spec, facts, mountns);
+  const refusal = rootlessRefusals(spec, facts.rootless, mountns);
   if (refusal) throw refusal;
-  const idMaps: MapMethod = ns.userns ? mapMethod(spec, facts) : { kind: 'cli' };
-  ns.args = withMapMethod(ns.args, idMaps);
+  const idMaps: MapMethod = ns.userns ? mapMethod(spec, facts.rootless) : { kind: 'cli' };
+  const nsbootArgs = withMapMethod(ns.nsbootArgs, idMaps);
   const rec: ContainerRecord = {
     id: opts.id,
     ociVersion: spec.ociVersion,
@@ -222,7 +163,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       cg.create((cgrec) => { rec.cgroup = cgrec; store.write(rec); });
       checkPreexistingCgroup(cg, logWarning);
       // device rules need privilege in the initial user namespace: only real root applies them
-      cg.set(opts.rootless && !(facts.euid === 0 && facts.initialUserns) ? rootlessResources(spec) : cgroupResources(spec));
+      cg.set(opts.rootless && !(facts.rootless.euid === 0 && facts.rootless.initialUserns) ? rootlessResources(spec) : cgroupResources(spec));
     }
     logDebugAt('create: cgroups ready');
 
@@ -233,45 +174,34 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     // until ready the child's stderr is a pipe we pass on and keep the tail of (init-death.ts)
     tap = StderrTap.open();
     if (tap) fds.push(tap.writeFd);
-    const stdio: (number | 'inherit')[] = ['inherit', 'inherit', tap ? tap.writeFd : 'inherit'];
-    for (let i = 0; i < preserved; i++) stdio.push(3 + i);
-    stdio.push(theirs, listenFd);
-    if (opts.consoleFd !== undefined) stdio.push(opts.consoleFd);
     // user namespaces for idmapped mounts, made before the init exists: it inherits their fds
-    const maps = idmapsOf(spec);
-    const idmapFds: IdmapUserns[] = [];
-    const bindTrees: { index: number; fd: number }[] = [];
-    if (maps.length > 0) {
+    if (cp.idmaps.length > 0) {
       idmap = new IdmapHolders();
-      await idmap.start(maps);
+      await idmap.start(cp.idmaps);
     }
-    if (ns.userns && facts.euid === 0) {
-      // the init, as the mapped root, may not reach every source nor idmap a host filesystem: make the bind mounts here
-      // (not rootless: an ordinary user may not clone mounts of the host's mount namespace; the init binds with the same rights)
-      for (const t of prepareBindTrees(spec, bundle, idmap?.userns ?? [])) {
-        fds.push(t.fd);
-        bindTrees.push({ index: t.index, fd: stdio.length });
-        stdio.push(t.fd);
-      }
-    } else {
-      for (const u of idmap?.userns ?? []) {
-        idmapFds.push({ fd: stdio.length, uidMappings: u.uidMappings, gidMappings: u.gidMappings });
-        stdio.push(u.fd);
-      }
-    }
-    let mountnsFd: number | undefined;
+    // the init, as the mapped root, may not reach every source nor idmap a host filesystem: make the bind mounts here
+    // (not rootless: an ordinary user may not clone mounts of the host's mount namespace; the init binds with the same rights)
+    const cliBinds = ns.userns && facts.rootless.euid === 0;
+    const trees = cliBinds ? prepareBindTrees(cp.bindTrees, idmap?.userns ?? []) : [];
+    for (const t of trees) fds.push(t.fd);
+    const holders = cliBinds ? [] : idmap?.userns ?? [];
+    let mountnsHostFd: number | undefined;
     if (ns.mountnsPath) {
-      const fd = libc.open(ns.mountnsPath, O.RDONLY);
-      fds.push(fd);
-      mountnsFd = stdio.length;
-      stdio.push(fd);
+      mountnsHostFd = libc.open(ns.mountnsPath, O.RDONLY);
+      fds.push(mountnsHostFd);
     }
-    const stderrFd = tap ? stdio.push(2) - 1 : undefined;
+    // where each fd goes in the child (src/plan/fds.ts)
+    const layout = createFdLayout({ preserved, console: consoleFd !== undefined, bindTrees: trees.length, idmapUserns: holders.length, mountns: mountnsHostFd !== undefined, stderr: tap !== undefined });
+    const stdio = placeFds(layout, tap?.writeFd, [
+      [layout.sync, theirs], [layout.start, listenFd], [layout.console, consoleFd], [layout.mountns, mountnsHostFd], [layout.stderr, tap ? 2 : undefined],
+      ...trees.map((t, i) => [layout.bindTrees[i], t.fd] as [number, number]),
+      ...holders.map((u, i) => [layout.idmapUserns[i], u.fd] as [number, number]),
+    ]);
     // the init, orphaned when nsboot exits, becomes our child: its exit status says why it died
     libc.prctl(PR.SET_CHILD_SUBREAPER, 1, 0, 0, 0, 'prctl(PR_SET_CHILD_SUBREAPER)');
     const launched = launchNsboot(nsbootPath(), {
-      nsbootArgs: ns.args,
-      env: { [BOOT_ENV.SYNC_FD]: syncFdInChild, [BOOT_ENV.START_FD]: syncFdInChild + 1 },
+      nsbootArgs,
+      env: layout.env,
       node: [...initNodeFlags(), initPath()],
       stdio,
       preservedFds: preserved,
@@ -297,12 +227,12 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     const st = procStat(pid);
     rec.init = { pid, startTime: st?.startTime ?? '' };
     store.write(rec);
-    const oom = p?.oomScoreAdj;
+    const oom = spec.process?.oomScoreAdj;
     if (oom !== undefined) {
       try {
         fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(oom));
       } catch (e) {
-        const rootless = facts.euid !== 0 ? '; rootless: lowering it below the caller\'s own needs CAP_SYS_RESOURCE in the initial user namespace' : '';
+        const rootless = facts.rootless.euid !== 0 ? '; rootless: lowering it below the caller\'s own needs CAP_SYS_RESOURCE in the initial user namespace' : '';
         throw new RuntsError(`write /proc/${pid}/oom_score_adj: ${(e as NodeJS.ErrnoException).code} (process.oomScoreAdj ${oom}${rootless})`, { op: 'write', path: `/proc/${pid}/oom_score_adj`, errno: (e as NodeJS.ErrnoException).code });
       }
     }
@@ -315,18 +245,17 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
       noPivot: opts.noPivot === true,
       noNewKeyring: opts.noNewKeyring === true,
       preservedFds: preserved,
-      consoleFd: opts.consoleFd === undefined ? undefined : syncFdInChild + 2,
-      containerPid: ns.pidns && !spec.linux?.namespaces?.find((n) => n.type === 'pid')?.path ? 1 : pid,
-      cgroupPaths: cg ? cgroupMountPaths(cg.record) : {},
-      cgroupMode: cg?.record.mode ?? detectCgroups().mode,
+      initPid: pid,
+      cgroup: cg?.record,
+      fds: {
+        console: layout.console,
+        stderr: layout.stderr,
+        mountns: layout.mountns,
+        bindTrees: trees.map((t, i) => ({ index: t.index, fd: layout.bindTrees[i]! })),
+        ...(idmap ? { idmapUserns: holders.map((u, i) => ({ fd: layout.idmapUserns[i]!, uidMappings: u.uidMappings, gidMappings: u.gidMappings })) } : {}),
+      },
       warn: logWarning,
-    });
-    plan.stderrFd = stderrFd;
-    // rootless: a runtime already in a user namespace (rootless podman's) cannot mknod either: bind the host's nodes, as runc
-    if (!facts.initialUserns) plan.rootfs.bindDevices = true;
-    if (idmap) plan.idmapUserns = idmapFds;
-    if (bindTrees.length > 0) plan.bindTrees = bindTrees;
-    plan.mountnsFd = mountnsFd;
+    }, facts);
     logDebugAt('create: plan ready');
     // The init joins its cgroups once node has booted, not from birth: the
     // container's limits (pids.max, memory) must not count the runtime's own

@@ -13,13 +13,13 @@ import { cgroupManagerFromRecord } from '../cgroups/manager.js';
 import { ConfigError, RuntsError } from '../common/errors.js';
 import { logDebugAt, logWarning } from '../common/log.js';
 import { execInitPath, nsbootPath } from '../common/paths.js';
-import { buildExecPlan, execProcessFromFlags, type ExecFlags } from '../init/exec-plan.js';
+import { buildExecPlan, execNeedsLsm, execProcessFromFlags, planExecLaunch, type ExecFlags } from '../plan/exec.js';
+import { placeFds } from '../plan/fds.js';
+import { gatherHostFacts } from '../plan/host-facts.js';
 import * as libc from '../linux/libc.js';
 import { O, PR, SOCK } from '../linux/abi.js';
-import { planExecAffinity } from '../linux/affinity.js';
-import { NAMESPACES } from '../linux/namespaces.js';
 import { isAlive } from '../linux/proctree.js';
-import { BOOT_ENV, STEP_TIMEOUT_MS } from '../protocol/boot-env.js';
+import { STEP_TIMEOUT_MS } from '../protocol/boot-env.js';
 import { Channel } from '../protocol/channel.js';
 import { launchNsboot, type Spawned } from './launch.js';
 import type { Process, Spec } from '../spec/types.js';
@@ -100,11 +100,6 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
   if (!o.detach) libc.prctl(PR.SET_CHILD_SUBREAPER, 1, 0, 0, 0, 'prctl(PR_SET_CHILD_SUBREAPER)');
 
   const init = rec.init!;
-  const joins: string[] = [];
-  const types = new Set((spec.linux?.namespaces ?? []).map((n) => n.type));
-  // Every namespace but the mount namespace is joined by nsboot; the exec
-  // stage joins that one itself (see docs/protocol.md, "exec").
-  for (const k of NAMESPACES) if (types.has(k.type) && k.type !== 'mount') joins.push('-j', `${k.proc}=/proc/${init.pid}/ns/${k.proc}`);
 
   let localConsole: number | undefined;
   let consoleFd = o.consoleFd;
@@ -123,17 +118,14 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     const root = libc.open(`/proc/${init.pid}/root`, O.PATH | O.DIRECTORY);
     fds.push(root);
     if (!isAlive(init.pid, init.startTime)) throw new RuntsError(`cannot exec in container "${o.id}": its init exited`, { op: 'exec' });
-    const syncIdx = 3 + o.preserveFds;
-    // execCPUAffinity.initial: nsboot's (and so the exec stage's) affinity from its start, before the cgroup join
-    const initial = planExecAffinity(proc)?.initial;
-    const initialCpus = initial ? ['-a', initial.join(',')] : [];
-    const stdio: (number | 'inherit')[] = ['inherit', 'inherit', 'inherit'];
-    for (let i = 0; i < o.preserveFds; i++) stdio.push(3 + i);
-    stdio.push(theirs, mntns, root);
-    if (consoleFd !== undefined) stdio.push(consoleFd);
+    // nsboot's arguments (every namespace but the mount namespace is joined by nsboot; the exec
+    // stage joins that one itself: docs/protocol.md, "exec"), the fd layout, execCPUAffinity
+    const launch = planExecLaunch(spec, proc, { initPid: init.pid, preservedFds: o.preserveFds, console: consoleFd !== undefined });
+    const l = launch.fds;
+    const stdio = placeFds(l, undefined, [[l.sync, theirs], [l.mntns, mntns], [l.root, root], [l.console, consoleFd]]);
     const launched = launchNsboot(nsbootPath(), {
-      nsbootArgs: ['-s', String(syncIdx), ...initialCpus, '-n', '0', ...joins],
-      env: { [BOOT_ENV.SYNC_FD]: syncIdx, [BOOT_ENV.MNTNS_FD]: syncIdx + 1, [BOOT_ENV.ROOT_FD]: syncIdx + 2 },
+      nsbootArgs: launch.nsbootArgs,
+      env: l.env,
       node: [execInitPath()],
       stdio,
       preservedFds: o.preserveFds,
@@ -151,9 +143,8 @@ export async function execInContainer(store: Store, o: ExecOptions): Promise<num
     const pid = chan.expect('pid', STEP_TIMEOUT_MS).pid;
     logDebugAt(`exec: pid ${pid}`);
     // made while the exec stage's node boots
-    const plan = buildExecPlan(spec, proc, {
-      preservedFds: o.preserveFds,
-      consoleFd: consoleFd === undefined ? undefined : syncIdx + 3,
+    const plan = buildExecPlan(spec, proc, gatherHostFacts({ lsm: execNeedsLsm(proc) }), {
+      launch,
       consoleRelayed: localConsole !== undefined,
       state: { ociVersion: rec.ociVersion, id: o.id, status: 'running', pid: init.pid, bundle: rec.bundle, annotations: rec.annotations },
       warn: logWarning,

@@ -16,38 +16,12 @@ import * as fs from 'node:fs';
 import { RuntsError } from '../common/errors.js';
 import { nsbootPath } from '../common/paths.js';
 import { idMapText } from '../linux/namespaces.js';
-import { idmappingKey } from '../linux/rootfs/plan.js';
-import type { IDMapping, Mount, Spec } from '../spec/types.js';
+import type { Idmapping } from '../plan/create.js';
+import { idmappingKey } from '../linux/rootfs/plan-types.js';
+import type { IDMapping } from '../spec/types.js';
 
 /** A holder's user namespace, as an fd of the CLI (O_CLOEXEC; passed to the init at spawn). */
 export interface IdmapUserns { fd: number; uidMappings: IDMapping[]; gidMappings: IDMapping[] }
-
-interface Idmapping { uidMappings: IDMapping[]; gidMappings: IDMapping[] }
-
-/**
- * The idmapping of a mount, if it is idmapped: its own uidMappings/gidMappings,
- * or (with "idmap"/"ridmap" and none of its own) the container's
- * linux.uidMappings/gidMappings — the rule of src/linux/rootfs/plan.ts, which
- * reports the errors (null here).
- */
-function idmappingOf(spec: Spec, m: Mount): Idmapping | null {
-  const opt = (m.options ?? []).some((o) => o === 'idmap' || o === 'ridmap');
-  const own = (m.uidMappings?.length ?? 0) > 0 && (m.gidMappings?.length ?? 0) > 0;
-  if (!opt && !own) return null;
-  const uidMappings = own ? m.uidMappings! : spec.linux?.uidMappings ?? [];
-  const gidMappings = own ? m.gidMappings! : spec.linux?.gidMappings ?? [];
-  return uidMappings.length > 0 && gidMappings.length > 0 ? { uidMappings, gidMappings } : null;
-}
-
-/** The distinct idmappings of the config's mounts. */
-export function idmapsOf(spec: Spec): Idmapping[] {
-  const seen = new Map<string, Idmapping>();
-  for (const m of spec.mounts ?? []) {
-    const map = idmappingOf(spec, m);
-    if (map) seen.set(idmappingKey(map.uidMappings, map.gidMappings), map);
-  }
-  return [...seen.values()];
-}
 
 export class IdmapHolders {
   private readonly children: ChildProcess[] = [];

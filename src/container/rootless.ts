@@ -20,6 +20,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntsError } from '../common/errors.js';
+import { hasNamespace, hasNewNamespace } from '../plan/namespaces.js';
 import type { IDMapping, Spec } from '../spec/types.js';
 
 export interface RootlessFacts {
@@ -119,13 +120,11 @@ export function rootlessRefusals(spec: Spec, facts: RootlessFacts, mountns: 'new
   // root of a user namespace (rootless podman's runtime) has its namespace's privilege: the kernel decides
   if (facts.euid === 0) return undefined;
   const linux = spec.linux ?? {};
-  const namespaces = linux.namespaces ?? [];
   const err = (pointer: string, why: string) => new RuntsError(`rootless: config.json ${pointer}: ${why}`, { pointer });
-  const userns = namespaces.find((n) => n.type === 'user');
-  if (!userns) {
+  if (!hasNamespace(spec, 'user')) {
     return err('/linux/namespaces', 'a rootless container needs a user namespace ({"type": "user"}): without one, making namespaces and mounts needs privilege in the initial user namespace (runts spec --rootless writes one)');
   }
-  if (!userns.path) {
+  if (hasNewNamespace(spec, 'user')) {
     if (!linux.uidMappings?.length) return err('/linux/uidMappings', 'a new user namespace needs uidMappings (at least the caller\'s own uid)');
     if (!linux.gidMappings?.length) return err('/linux/gidMappings', 'a new user namespace needs gidMappings (at least the caller\'s own gid)');
   }

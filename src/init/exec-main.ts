@@ -19,6 +19,7 @@ import * as libc from '../linux/libc.js';
 import { CLONE_FS, CLONE_NEWNS, PR } from '../linux/abi.js';
 import { BOOT_ENV, STEP_TIMEOUT_MS, takeBootFd } from '../protocol/boot-env.js';
 import { Channel } from '../protocol/channel.js';
+import { deepFreeze } from '../plan/freeze.js';
 import { setupConsole } from './console.js';
 import { finalizeAndExec } from './finalize.js';
 import { applyExecAttrs, prepareExecSeccompAgent } from './security.js';
@@ -41,7 +42,8 @@ async function main(): Promise<void> {
   const mntnsFd = takeBootFd(BOOT_ENV.MNTNS_FD);
   const rootFd = takeBootFd(BOOT_ENV.ROOT_FD);
   try {
-    const { plan } = sync.expect('exec-plan', STEP_TIMEOUT_MS);
+    // read-only here too: the stage applies its plan, it does not change it
+    const plan = deepFreeze(sync.expect('exec-plan', STEP_TIMEOUT_MS).plan);
     // SCMP_ACT_NOTIFY: listenerPath is a host path, reached before entering the container
     prepareExecSeccompAgent(plan.seccomp);
     enterContainerFs(mntnsFd, rootFd);
@@ -51,8 +53,8 @@ async function main(): Promise<void> {
       setupConsole(plan.consoleFd, { size: p.consoleSize, uid: p.uid, clearOnlcr: plan.consoleRelayed });
     }
     setRlimits(p);
-    p.env = withHome(p.env, p.uid);
-    const file = lookPath(p.args[0] ?? '', p.env);
+    const env = withHome(p.env, p.uid);
+    const file = lookPath(p.args[0] ?? '', env);
     applyExecAttrs(p);
     await finalizeAndExec({
       process: p,
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
       preservedFds: plan.preservedFds,
       state: plan.state,
       file,
+      env,
       beforeExec: () => sync.send({ type: 'exec' }),
     });
   } catch (e) {

@@ -27,7 +27,7 @@ import * as libc from '../linux/libc.js';
 import { EACCES, EPERM, PR, SIGKILL, SIGSTOP } from '../linux/abi.js';
 import { applyCapSets, type CapSets, dropBounding } from '../linux/capabilities.js';
 import type { State } from '../spec/types.js';
-import type { ProcessPlan, SeccompPlan } from './plan.js';
+import type { ProcessPlan, SeccompPlan } from '../plan/process.js';
 import { prepareExecFds, setCredentials, verifyCwd } from './process.js';
 import { loadSeccompPlan } from './security.js';
 
@@ -42,6 +42,8 @@ export interface FinalizeOptions {
   state: State;
   /** The resolved executable. */
   file: string;
+  /** The program's environment: process.env of the plan with HOME added (process.ts withHome). */
+  env: string[];
   /** Tells the runtime that execve follows; called once, after the last step that may fail for a reason worth reporting. */
   beforeExec?: () => void;
   /** The startContainer hooks (init only): run after the filter, just before execve. */
@@ -122,5 +124,5 @@ export async function finalizeAndExec(o: FinalizeOptions): Promise<never> {
     await o.hooks();
     o.beforeExec?.();
   }
-  return libc.execve(o.file, p.args, p.env);
+  return libc.execve(o.file, p.args, o.env);
 }

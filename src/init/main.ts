@@ -22,7 +22,7 @@ import * as libc from '../linux/libc.js';
 import { CLONE_NEWCGROUP, O, POLL, PR } from '../linux/abi.js';
 import { setLinkUp } from '../linux/netlink.js';
 import { signalNumber } from '../linux/signals.js';
-import { idmappingKey } from '../linux/rootfs/plan.js';
+import { idmappingKey } from '../linux/rootfs/plan-types.js';
 import { joinMountNamespace } from '../linux/rootfs/mountns.js';
 import { enterRootfs, finishRootfs, mountConsole, prepareRootfs } from '../linux/rootfs/setup.js';
 import { BOOT_ENV, STEP_TIMEOUT_MS, takeBootFd } from '../protocol/boot-env.js';
@@ -31,7 +31,8 @@ import { setupConsole } from './console.js';
 import { joinSessionKeyring } from '../linux/keyring.js';
 import { finalizeAndExec } from './finalize.js';
 import type { IDMapping } from '../spec/types.js';
-import type { InitPlan } from './plan.js';
+import { deepFreeze } from '../plan/freeze.js';
+import type { InitPlan } from '../plan/init.js';
 import { lookPath, makeCwd, setHostnames, setRlimits, withHome } from './process.js';
 import { applyCreateAttrs, applyStartAttrs, applySysctl, prepareSecurity } from './security.js';
 
@@ -56,8 +57,8 @@ function idmapUsernsFd(plan: InitPlan, uid: IDMapping[], gid: IDMapping[]): numb
   return libc.open(`/proc/self/fd/${h.fd}`, O.RDONLY | O.CLOEXEC);
 }
 
-/** Everything up to "ready": the container exists, the user program does not run yet. */
-async function create(plan: InitPlan, chan: Channel): Promise<string> {
+/** Everything up to "ready": the container exists, the user program does not run yet. Returns the program and its environment. */
+async function create(plan: InitPlan, chan: Channel): Promise<{ file: string; env: string[] }> {
   if (plan.unshareCgroupns) libc.unshare(CLONE_NEWCGROUP, 'unshare(CLONE_NEWCGROUP)');
   if (plan.loopbackUp) setLinkUp('lo');
   prepareSecurity(plan);
@@ -84,9 +85,9 @@ async function create(plan: InitPlan, chan: Channel): Promise<string> {
   }
   setRlimits(plan.process);
   applyCreateAttrs(plan);
-  if (plan.noProcess) return '';
-  plan.process.env = withHome(plan.process.env, plan.process.uid);
-  return lookPath(plan.process.args[0] ?? '', plan.process.env);
+  if (plan.noProcess) return { file: '', env: [] };
+  const env = withHome(plan.process.env, plan.process.uid);
+  return { file: lookPath(plan.process.args[0] ?? '', env), env };
 }
 
 /** Wait for `runts start` on the listening socket; signals still work meanwhile. */
@@ -116,10 +117,11 @@ async function main(): Promise<void> {
   }
 
   let plan: InitPlan;
-  let file: string;
+  let program: { file: string; env: string[] };
   try {
-    plan = sync.expect('plan', STEP_TIMEOUT_MS).plan;
-    file = await create(plan, sync);
+    // read-only here too: the init applies its plan, it does not change it
+    plan = deepFreeze(sync.expect('plan', STEP_TIMEOUT_MS).plan);
+    program = await create(plan, sync);
     sync.send({ type: 'ready' });
     sync.close();
   } catch (e) {
@@ -138,7 +140,7 @@ async function main(): Promise<void> {
       userns: plan.userns,
       preservedFds: plan.preservedFds,
       state: plan.state,
-      file,
+      ...program,
       beforeExec: () => start.send({ type: 'exec' }),
       hooks: hooks.length > 0 ? () => runHooks('startContainer', hooks, plan.state) : undefined,
     });

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntsError } from '../common/errors.js';
 import * as libc from '../linux/libc.js';
-import type { InitPlan, ProcessPlan } from './plan.js';
+import type { InitPlan, ProcessPlan } from '../plan/init.js';
 
 export function setHostnames(plan: InitPlan): void {
   if (plan.hostname !== undefined) libc.sethostname(plan.hostname);

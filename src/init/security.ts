@@ -43,7 +43,7 @@ import { connectSeccompAgent, containerProcessState, handOverListener } from '..
 import { loadSeccomp } from '../linux/seccomp/load.js';
 import { applySysctls } from '../linux/sysctl.js';
 import type { State } from '../spec/types.js';
-import type { InitPlan, ProcessPlan, SeccompPlan } from './plan.js';
+import type { InitPlan, ProcessPlan, SeccompPlan } from '../plan/init.js';
 
 let procfs: ProcfsHandle | undefined;
 let agent: { fd: number; hostPid: number; exec?: boolean } | undefined;

@@ -15,7 +15,8 @@
  * EPERM). The plan, made by the CLI, drops them from every set with one
  * warning on the CLI's stderr/log. A new or joined user namespace starts with
  * a full bounding set, so there every capability the kernel knows is
- * grantable (in that namespace).
+ * grantable (in that namespace). The plan (src/plan/process.ts) decides
+ * which, from the host facts (src/plan/host-facts.ts).
  */
 import * as fs from 'node:fs';
 import { RuntsError, SyscallError } from '../common/errors.js';
@@ -55,21 +56,10 @@ export function ownCapabilitySet(field: 'CapBnd' | 'CapPrm' | 'CapEff' | 'CapInh
   }
 }
 
-/**
- * What the init stage of a container with these namespaces can grant: its
- * bounding set. undefined means every capability of the kernel: a new or
- * joined user namespace gives the init a full bounding set (and full
- * capabilities) in it. Otherwise the init inherits this process's bounding
- * set (CapBnd of /proc/self/status).
- */
-export function grantableCapabilities(namespaces: readonly { type: string }[] | undefined): number[] | undefined {
-  if ((namespaces ?? []).some((n) => n.type === 'user')) return undefined;
-  return ownCapabilitySet('CapBnd');
-}
-
 export interface ResolveOptions {
   /**
-   * The capabilities the init stage can grant (grantableCapabilities());
+   * The capabilities the init stage can grant (src/plan/process.ts: the
+   * CLI's bounding set, HostFacts.boundingSet, unless there is a user namespace);
    * requested ones outside it are dropped from every set with one warning.
    * Absent: no such restriction.
    */

@@ -22,14 +22,12 @@
  *
  * mountLabel becomes a `context=<label>` option of the filesystems the
  * container mounts (not on proc, sysfs, mqueue, cgroup, nor on bind mounts:
- * runc's rules). With the new mount API the value goes to fsconfig as one
- * string, so it is not quoted.
+ * runc's rules), added by the rootfs planner (src/plan/rootfs.ts).
  */
 import * as fs from 'node:fs';
 import { ConfigError, RuntsError, SyscallError } from '../common/errors.js';
 import type { Process, Spec } from '../spec/types.js';
 import type { ProcfsHandle } from './procfs.js';
-import type { RootfsPlan } from './rootfs/plan.js';
 import { ENOENT } from './abi.js';
 
 export const SELINUX_MAGIC = 0xf97cff8c;
@@ -118,20 +116,6 @@ export function planMountLabel(spec: Spec, status: () => LsmStatus, warn: (msg: 
     return undefined;
   }
   return label;
-}
-
-/** Filesystems that never get a context= option (runc mounts them without the label). */
-const NO_CONTEXT_FS = new Set(['proc', 'sysfs', 'mqueue', 'cgroup', 'cgroup2']);
-
-/** Add context=<label> to the fresh filesystems of a rootfs plan (in place; returns it). */
-export function applyMountLabel(rootfs: RootfsPlan, label: string | undefined): RootfsPlan {
-  if (!label) return rootfs;
-  for (const step of rootfs.mounts) {
-    if (step.kind !== 'fs' || NO_CONTEXT_FS.has(step.fstype)) continue;
-    if (step.data.some((d) => d.key === 'context')) continue; // the config's own context= wins
-    step.data.push({ key: 'context', value: label });
-  }
-  return rootfs;
 }
 
 export interface LsmWrite {

@@ -1,7 +1,7 @@
 /** Messages of the parent ↔ child protocol (docs/protocol.md). */
 import type { ErrorRecord } from '../common/errors.js';
-import type { ExecPlan } from '../init/exec-plan.js';
-import type { InitPlan } from '../init/plan.js';
+import type { ExecPlan } from '../plan/exec.js';
+import type { InitPlan } from '../plan/init.js';
 
 export type Message =
   | { type: 'userns' }

@@ -78,7 +78,7 @@ export const MAP_OBJECTS: ReadonlySet<string> = new Set([
 /**
  * uint64 fields where the type's maximum, (uint64)-1, has a meaning the
  * writers keep although a double reads it as 2^64: RLIM_INFINITY
- * (init/plan.ts rlimitValue) and Docker's "unset" swappiness
+ * (src/plan/process.ts rlimitValue) and Docker's "unset" swappiness
  * (engine-deviations.ts).
  */
 const MAX_MEANS_UNLIMITED: ReadonlySet<string> = new Set(['/process/rlimits/#/soft', '/process/rlimits/#/hard', '/linux/resources/memory/swappiness']);

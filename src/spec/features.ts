@@ -6,7 +6,7 @@ import { COMMIT, VERSION } from '../common/version.js';
 import { CAPABILITIES } from '../linux/capability-names.js';
 import { MPOL_FLAGS, MPOL_MODES } from '../linux/mempolicy.js';
 import { NAMESPACES } from '../linux/namespaces.js';
-import { MOUNT_OPTIONS } from '../linux/rootfs/plan.js';
+import { MOUNT_OPTIONS } from '../linux/rootfs/mount-options.js';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHITECTURES, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../linux/seccomp/tables.js';
 import { OCI_VERSION } from './types.js';
 

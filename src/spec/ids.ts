@@ -8,17 +8,11 @@
  * --user / --additional-gids flags.
  */
 import { ConfigError } from '../common/errors.js';
+import { newUserNamespaceMappings } from '../plan/namespaces.js';
 import type { IDMapping, Linux, User } from './types.js';
 
 /** (uid_t)-1 / (gid_t)-1. */
 export const UNCHANGED_ID = 0xffffffff;
-
-/** The mappings of the user namespace the container creates, or undefined (none, or joined by path). */
-function newUserNamespaceMappings(linux: Linux | undefined): { uid: IDMapping[]; gid: IDMapping[] } | undefined {
-  const userns = (linux?.namespaces ?? []).find((n) => n.type === 'user');
-  if (!userns || userns.path) return undefined;
-  return { uid: linux?.uidMappings ?? [], gid: linux?.gidMappings ?? [] };
-}
 
 function mapped(id: number, maps: IDMapping[]): boolean {
   return maps.some((m) => id >= m.containerID && id < m.containerID + m.size);

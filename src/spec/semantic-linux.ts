@@ -1,6 +1,7 @@
 /** Semantic checks of the config-linux.md fields (see semantic.ts). */
 import { statSync } from 'node:fs';
 import { NAMESPACES, namespaceKind } from '../linux/namespaces.js';
+import { namespaceEntries } from '../plan/namespaces.js';
 import type { IDMapping, NamespaceType, Resources, Seccomp } from './types.js';
 import { type Ctx, checkPath, error, hasNul, namespaceRef, ptr, requireNamespace, show, warn } from './semantic-helpers.js';
 
@@ -8,19 +9,22 @@ import { type Ctx, checkPath, error, hasNul, namespaceRef, ptr, requireNamespace
 // Namespaces and id mappings
 
 export function collectNamespaces(c: Ctx): void {
-  (c.linux.namespaces ?? []).forEach((ns, i) => {
+  for (const ns of namespaceEntries(c.linux)) {
+    const i = ns.index;
     const at = ptr('linux', 'namespaces', i);
     if (!namespaceKind(ns.type)) {
       const known = NAMESPACES.map((n) => JSON.stringify(n.type)).join(', ');
-      return error(c, `${at}/type`, `unknown namespace type ${show(ns.type)}; must be one of ${known}`);
+      error(c, `${at}/type`, `unknown namespace type ${show(ns.type)}; must be one of ${known}`);
+      continue;
     }
-    const prev = c.namespaces.get(ns.type);
+    const prev = c.namespaces.get(ns.type as NamespaceType);
     if (prev) {
-      return error(c, `${at}/type`, `duplicate namespace type ${show(ns.type)}, already listed at ${ptr('linux', 'namespaces', prev.index)}`);
+      error(c, `${at}/type`, `duplicate namespace type ${show(ns.type)}, already listed at ${ptr('linux', 'namespaces', prev.index)}`);
+      continue;
     }
-    c.namespaces.set(ns.type, { index: i, path: ns.path || undefined });
+    c.namespaces.set(ns.type as NamespaceType, { index: i, path: ns.path || undefined });
     if (ns.path) checkPath(c, `${at}/path`, ns.path);
-  });
+  }
 }
 
 export function checkUserNamespace(c: Ctx): void {

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { enterRootfs, finishRootfs, mountConsole, prepareRootfs, type PrepareEnv } from '../../src/linux/rootfs/setup.js';
 import { openPty } from '../../src/init/console.js';
-import type { RootfsPlan } from '../../src/linux/rootfs/plan.js';
+import type { RootfsPlan } from '../../src/linux/rootfs/plan-types.js';
 import { checkRootfsOnHost } from '../../src/linux/rootfs/mountns.js';
 import { execve, open, setCloexec } from '../../src/linux/libc.js';
 import { O } from '../../src/linux/abi.js';

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { rootfsPlanSpec } from '../helpers/config.js';
 import { makeBusyboxRootfs, tmpdir } from '../helpers/rootfs.js';
-import { planRootfs, type RootfsOptions, type RootfsPlan } from '../../src/linux/rootfs/plan.js';
+import { planRootfs, type RootfsOptions, type RootfsPlan } from '../../src/plan/rootfs.js';
 import { parseMountinfo, type MountInfo } from '../../src/linux/rootfs/mountinfo.js';
 import type { Spec } from '../../src/spec/types.js';
 import type { Scenario } from './fixture.js';

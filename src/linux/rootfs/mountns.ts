@@ -1,6 +1,7 @@
 /**
  * Which mount namespace the container's rootfs is set up in, and how the init
  * reaches the rootfs there (docs/protocol.md "The rootfs and the mount namespace").
+ * The mode is decided from linux.namespaces by src/plan/namespaces.ts.
  *
  *   new   linux.namespaces has {"type":"mount"}: nsboot unshares it. nsboot is
  *         started with the rootfs as its working directory (the CLI's spawn
@@ -23,18 +24,12 @@
  */
 import * as fs from 'node:fs';
 import { RuntsError } from '../../common/errors.js';
-import type { Spec } from '../../spec/types.js';
 import { close, mount, open, setns, unshare } from '../libc.js';
 import { CLONE_FS, CLONE_NEWNS, MS, O } from '../abi.js';
 import { mountContaining, parseMountinfo } from './mountinfo.js';
+import type { MountNsMode } from './plan-types.js';
 import { fdPath, fdStat } from './resolve.js';
 
-export type MountNsMode = 'new' | 'join' | 'host';
-
-export function mountNsMode(spec: Spec): MountNsMode {
-  const ns = (spec.linux?.namespaces ?? []).find((n) => n.type === 'mount');
-  return !ns ? 'host' : ns.path ? 'join' : 'new';
-}
 
 /**
  * Join the mount namespace of `fd` on the calling (main) thread only: node's

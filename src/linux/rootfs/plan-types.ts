@@ -1,11 +1,10 @@
 /**
- * The shapes of a RootfsPlan (plan.ts builds it, setup.ts applies it); the
+ * The shapes of a RootfsPlan (src/plan/rootfs.ts builds it, setup.ts applies it); the
  * MOUNT_ATTR_* bits they carry are in ../abi.ts. Plain data: it crosses the
  * process boundary between the runts parent and the init stage.
  */
 
 import type { IDMapping } from '../../spec/types.js';
-import type { MountNsMode } from './mountns.js';
 
 export type PropagationType = 'private' | 'shared' | 'slave' | 'unbindable';
 
@@ -41,6 +40,9 @@ export interface IdmapSpec {
 }
 
 export type CgroupMode = 'v1' | 'v2' | 'hybrid';
+
+/** Which mount namespace the rootfs is set up in (mountns.ts says what each means; src/plan/namespaces.ts decides). */
+export type MountNsMode = 'new' | 'join' | 'host';
 
 export interface CgroupBind {
   /** Subdirectory under the mount destination ('' = the destination itself, v2 bind). */
@@ -164,6 +166,8 @@ export interface RootfsOptions {
   noPivot: boolean;
   /** The container has its own user namespace: mknod is impossible, bind host devices instead. */
   userns: boolean;
+  /** Bind host device nodes instead of mknod (default: userns); also when runts itself runs in a user namespace. */
+  bindDevices?: boolean;
   cgroupns: boolean;
   /**
    * Host directories of the container's cgroup.
@@ -172,4 +176,6 @@ export interface RootfsOptions {
    */
   cgroupPaths?: Record<string, string>;
   cgroupMode?: CgroupMode;
+  /** linux.mountLabel when it applies (SELinux enabled): a context= option of the fresh filesystems. */
+  mountLabel?: string;
 }

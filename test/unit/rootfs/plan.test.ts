@@ -4,7 +4,7 @@ import { MOUNT_ATTR as ATTR } from '../../../src/linux/abi.js';
 import {
   DEFAULT_DEVICES, MOUNT_OPTIONS, cleanContainerPath, parseMountOptions, parsePropagation, planRootfs,
   type RootfsOptions,
-} from '../../../src/linux/rootfs/plan.js';
+} from '../../../src/plan/rootfs.js';
 import { mountContaining, parseMountinfo } from '../../../src/linux/rootfs/mountinfo.js';
 import type { Spec } from '../../../src/spec/types.js';
 
@@ -223,7 +223,7 @@ t.test('plan: rootfs, propagation, read-only root, paths', async (t) => {
   const mp = planRootfs(spec({ linux: { maskedPaths: ['/proc/kcore', '/proc/../sys/firmware/'], readonlyPaths: ['/proc/sys'] } }), opts);
   t.same(mp.maskedPaths, ['/proc/kcore', '/sys/firmware']);
   t.same(mp.readonlyPaths, ['/proc/sys']);
-  t.throws(() => planRootfs(spec({ linux: { maskedPaths: ['relative'] } }), opts), ConfigError);
+  // relative or NUL paths are refused by validation (src/spec/semantic-linux.ts), not a second time here
   t.equal(p.noPivot, false);
   t.equal(planRootfs(spec(), { ...opts, noPivot: true }).noPivot, true);
 });

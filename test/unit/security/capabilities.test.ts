@@ -7,7 +7,10 @@
  */
 import * as fs from 'node:fs';
 import t from 'tap';
-import { grantableCapabilities, ownCapabilitySet, resolveCapabilities } from '../../../src/linux/capabilities.js';
+import { ownCapabilitySet, resolveCapabilities } from '../../../src/linux/capabilities.js';
+import { gatherHostFacts, type HostFacts } from '../../../src/plan/host-facts.js';
+import { planProcess } from '../../../src/plan/process.js';
+import type { Namespace, Spec } from '../../../src/spec/types.js';
 
 const LAST_CAP = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
 
@@ -43,8 +46,19 @@ t.test('capabilities outside a given grantable set: dropped from every set, one 
 t.test('what the init can grant: the CLI\'s bounding set, everything in a user namespace', async (t) => {
   const bnd = ownCapabilitySet('CapBnd');
   t.ok(bnd && bnd.length > 0, `CapBnd of this process: ${bnd?.length} capabilities`);
-  t.same(grantableCapabilities([{ type: 'pid' }, { type: 'mount' }]), bnd, 'no user namespace: this process\'s CapBnd (the init inherits it)');
-  t.same(grantableCapabilities(undefined), bnd);
-  t.equal(grantableCapabilities([{ type: 'user' }, { type: 'mount' }]), undefined, 'new user namespace: a full bounding set');
-  t.equal(grantableCapabilities([{ type: 'user', path: '/proc/1/ns/user' } as { type: string }]), undefined, 'joined user namespace: the same');
+  t.same(gatherHostFacts().boundingSet, bnd, 'the host facts carry this process\'s CapBnd');
+  // planning itself reads nothing of the host: a made-up bounding set without CAP_SYS_RESOURCE (24)
+  const facts: HostFacts = { lastCap: 40, boundingSet: [0, 5, 21], rootless: { euid: 0, egid: 0, initialUserns: true } };
+  const caps = { bounding: ['CAP_CHOWN', 'CAP_SYS_RESOURCE'], permitted: ['CAP_CHOWN', 'CAP_SYS_RESOURCE'] };
+  const plan = (namespaces: Namespace[] | undefined) => {
+    const warnings: string[] = [];
+    const spec: Spec = { ociVersion: '1.3.0', process: { cwd: '/', user: { uid: 0, gid: 0 }, args: ['sh'], capabilities: caps }, linux: { namespaces } };
+    return { caps: planProcess(spec, facts, { warn: (m) => warnings.push(m) }).capabilities, warnings };
+  };
+  const noUserns = plan([{ type: 'pid' }, { type: 'mount' }]);
+  t.same(noUserns.caps.bounding, [0], 'no user namespace: the CLI\'s bounding set (the init inherits it)');
+  t.same(noUserns.warnings, ["capability CAP_SYS_RESOURCE is not in runts's bounding set: not granted"]);
+  t.same(plan(undefined).caps.permitted, [0]);
+  t.same(plan([{ type: 'user' }, { type: 'mount' }]).caps.bounding, [0, 24], 'new user namespace: a full bounding set');
+  t.same(plan([{ type: 'user', path: '/proc/1/ns/user' }]).caps.bounding, [0, 24], 'joined user namespace: the same');
 });

@@ -7,15 +7,17 @@
  */
 import t, { type Test } from 'tap';
 import { ConfigError, SyscallError } from '../../../src/common/errors.js';
-import { buildInitPlan, planSeccomp, type PlanContext } from '../../../src/init/plan.js';
+import { buildInitPlan, type PlanContext } from '../../../src/plan/init.js';
+import { planSeccomp } from '../../../src/plan/process.js';
+import type { HostFacts } from '../../../src/plan/host-facts.js';
 import { deadlineNeedsResetOnFork } from '../../../src/init/security.js';
 import { bitmask, parseCpuList, planExecAffinity } from '../../../src/linux/affinity.js';
 import { planIoPriority } from '../../../src/linux/iopriority.js';
-import { applyLsmWrites, applyMountLabel, lsmWrites, planMountLabel, planProcessLsm, type LsmStatus } from '../../../src/linux/lsm.js';
+import { applyLsmWrites, lsmWrites, planMountLabel, planProcessLsm, type LsmStatus } from '../../../src/linux/lsm.js';
 import { nodemaskArgs, planMemoryPolicy } from '../../../src/linux/mempolicy.js';
 import { planPersonality } from '../../../src/linux/personality.js';
 import type { ProcfsHandle } from '../../../src/linux/procfs.js';
-import { planRootfs } from '../../../src/linux/rootfs/plan.js';
+import { planRootfs } from '../../../src/plan/rootfs.js';
 import { planScheduler, schedAttr, SCHED_ATTR_SIZE } from '../../../src/linux/scheduler.js';
 import { checkNotifyRules, containerProcessState } from '../../../src/linux/seccomp-agent.js';
 import { planSysctls, sysctlPath } from '../../../src/linux/sysctl.js';
@@ -44,9 +46,11 @@ function configError(t: Test, fn: () => unknown): ConfigError {
   return new ConfigError('/', 'none');
 }
 
-const ctx: PlanContext = { id: 'c1', bundle: '/b', stateDir: '/run/runts/c1', noPivot: false, preservedFds: 0, containerPid: 1 };
+const ctx: PlanContext = { id: 'c1', bundle: '/b', stateDir: '/run/runts/c1', noPivot: false, preservedFds: 0, initPid: 1 };
 const NO_LSM: LsmStatus = { apparmor: false, selinux: false };
 const ALL_LSM: LsmStatus = { apparmor: true, selinux: true };
+/** Made-up host facts: planning reads nothing of this host. */
+const facts = (lsm: LsmStatus): HostFacts => ({ lastCap: 40, lsm, rootless: { euid: 0, egid: 0, initialUserns: true } });
 
 t.test('sysctl: key → procfs path, in config order', async (t) => {
   t.equal(sysctlPath('net.ipv4.ip_forward'), 'sys/net/ipv4/ip_forward');
@@ -133,17 +137,16 @@ t.test('mountLabel: context= on fresh filesystems only (runc rules)', async (t) 
     ],
     linux: { mountLabel: 'system_u:object_r:container_file_t:s0:c1,c2', namespaces: [{ type: 'mount' }] },
   });
-  const rootfs = planRootfs(s, { bundle: '/b', noPivot: false, userns: false, cgroupns: false });
-  applyMountLabel(rootfs, planMountLabel(s, () => ALL_LSM));
+  const rootfs = planRootfs(s, { bundle: '/b', noPivot: false, userns: false, cgroupns: false, mountLabel: planMountLabel(s, () => ALL_LSM) });
   const ctxOf = (dest: string) => rootfs.mounts.find((m) => m.destination === dest)!.data.filter((d) => d.key === 'context').map((d) => d.value);
   t.same(ctxOf('/dev'), ['system_u:object_r:container_file_t:s0:c1,c2'], 'tmpfs: unquoted (one fsconfig string)');
   t.same(ctxOf('/dev/pts'), ['system_u:object_r:container_file_t:s0:c1,c2']);
   for (const d of ['/proc', '/sys', '/dev/mqueue', '/data']) t.same(ctxOf(d), [], `${d}: none`);
   t.same(ctxOf('/t2'), ['user_u:object_r:x_t:s0'], "the config's own context= wins");
 
-  const plan = buildInitPlan(s, { ...ctx, lsm: ALL_LSM });
+  const plan = buildInitPlan(s, ctx, facts(ALL_LSM));
   t.same(plan.rootfs.mounts.find((m) => m.destination === '/dev')!.data.at(-1), { key: 'context', value: 'system_u:object_r:container_file_t:s0:c1,c2' });
-  t.same(buildInitPlan(s, { ...ctx, lsm: NO_LSM }).rootfs.mounts.find((m) => m.destination === '/dev')!.data.filter((d) => d.key === 'context'), [], 'no context= without SELinux');
+  t.same(buildInitPlan(s, ctx, facts(NO_LSM)).rootfs.mounts.find((m) => m.destination === '/dev')!.data.filter((d) => d.key === 'context'), [], 'no context= without SELinux');
 });
 
 t.test('personality', async (t) => {
@@ -191,7 +194,7 @@ t.test('scheduler: plan and struct sched_attr', async (t) => {
 });
 
 t.test('scheduler: SCHED_DEADLINE gets reset-on-fork for the startContainer hooks unless it has it', async (t) => {
-  const withSched = (scheduler: object, hooks: boolean) => buildInitPlan(spec({ hooks: hooks ? { startContainer: [{ path: '/bin/true' }] } : {} }, { scheduler } as Partial<Process>), { ...ctx, lsm: NO_LSM });
+  const withSched = (scheduler: object, hooks: boolean) => buildInitPlan(spec({ hooks: hooks ? { startContainer: [{ path: '/bin/true' }] } : {} }, { scheduler } as Partial<Process>), ctx, facts(NO_LSM));
   t.equal(deadlineNeedsResetOnFork(withSched({ policy: 'SCHED_DEADLINE', runtime: 1e6, deadline: 1e7 }, true)), true);
   t.equal(deadlineNeedsResetOnFork(withSched({ policy: 'SCHED_DEADLINE', runtime: 1e6, deadline: 1e7 }, false)), false);
   t.equal(deadlineNeedsResetOnFork(withSched({ policy: 'SCHED_DEADLINE', runtime: 1e6, deadline: 1e7, flags: ['SCHED_FLAG_RESET_ON_FORK'] }, true)), false);
@@ -262,7 +265,7 @@ t.test('seccomp notify: planning and the agent message', async (t) => {
   t.same(p.notify, { listenerPath: '/run/agent.sock', metadata: 'm1' });
   t.ok(p.flags & 8, 'SECCOMP_FILTER_FLAG_NEW_LISTENER');
   t.equal(planSeccomp(notifySpec([{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }]), () => {})!.notify, undefined);
-  t.equal(buildInitPlan(s, { ...ctx, lsm: NO_LSM }).seccomp!.notify!.listenerPath, '/run/agent.sock');
+  t.equal(buildInitPlan(s, ctx, facts(NO_LSM)).seccomp!.notify!.listenerPath, '/run/agent.sock');
 
   for (const name of ['write', 'sendmsg']) {
     const e = configError(t, () => checkNotifyRules({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ALLOW' }, { names: ['mkdir', name], action: 'SCMP_ACT_NOTIFY' }] }));
@@ -297,7 +300,7 @@ t.test('buildInitPlan carries the new fields', async (t) => {
     ioPriority: { class: 'IOPRIO_CLASS_BE', priority: 2 },
     execCPUAffinity: { final: '0' },
   });
-  const p = buildInitPlan(s, { ...ctx, lsm: NO_LSM });
+  const p = buildInitPlan(s, ctx, facts(NO_LSM));
   t.same(p.sysctl, [{ key: 'net.ipv4.ip_forward', path: 'sys/net/ipv4/ip_forward', value: '1' }]);
   t.equal(p.personality, 8);
   t.same(p.memoryPolicy, { mode: 'MPOL_BIND', modeValue: 2, nodes: [0] });

@@ -14,7 +14,7 @@ import { userIdProblems } from '../../../src/spec/ids.js';
 import { MAX_CONFIG_BYTES, utf8ErrorOffset } from '../../../src/spec/raw-text.js';
 import { checkSpec, loadConfig } from '../../../src/spec/validate.js';
 import { planV1 } from '../../../src/cgroups/plan.js';
-import { planProcess } from '../../../src/init/plan.js';
+import { planProcess } from '../../../src/plan/process.js';
 import { baseConfig, ensureValidators, makeBundle, REPO } from './setup.js';
 
 t.before(ensureValidators);
@@ -135,7 +135,7 @@ t.test('values beyond 2^53 that survive reach the writers exactly', async (t) =>
   t.same(r.errors.map((e) => e.message), []);
   t.equal(r.exact?.get('/process/rlimits/0/soft'), 9007199254740994n);
   t.equal(r.exact?.get('/process/rlimits/0/hard'), 18446744073709551615n);
-  const rl = planProcess(r.spec!, () => {}, () => ({ apparmor: false, selinux: false }) as any).rlimits;
+  const rl = planProcess(r.spec!, { lastCap: 40, rootless: { euid: 0, egid: 0, initialUserns: true } }).rlimits;
   t.same(rl.map((x) => [x.soft, x.hard]), [['9007199254740994', '18446744073709551615'], ['1152921504606846976', '1152921504606846976']],
     'rlimits: the exact decimal, RLIM_INFINITY for uint64 max');
   const mem = planV1(r.spec!.linux!.resources!, {}).filter((e) => e.file === 'memory.limit_in_bytes');

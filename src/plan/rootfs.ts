@@ -1,7 +1,8 @@
 /**
  * The root-filesystem plan: a pure translation of config.json (mounts,
- * devices, masked/readonly paths, propagation) into plain data that the init
- * stage applies inside the container's mount namespace (setup.ts).
+ * devices, masked/readonly paths, propagation, the mount label) into plain
+ * data that the init stage applies inside the container's mount namespace
+ * (src/linux/rootfs/setup.ts).
  *
  * Nothing here touches the system. The plan is JSON-serialisable: it crosses
  * the process boundary between the runts parent and the init stage.
@@ -12,25 +13,26 @@
  */
 
 import * as path from 'node:path';
-import { ConfigError, RuntsError } from '../../common/errors.js';
-import type { Device, IDMapping, Mount, Spec } from '../../spec/types.js';
-import { mountNsMode } from './mountns.js';
+import { ConfigError, RuntsError } from '../common/errors.js';
+import type { Device, IDMapping, Mount, Spec } from '../spec/types.js';
+import { mountNsMode } from './namespaces.js';
 import {
   REMOUNT_FLAGS, SHARED_SUPERBLOCK, cleanContainerPath, parseMountOptions, parsePropagation, type ParsedOptions,
-} from './mount-options.js';
+} from '../linux/rootfs/mount-options.js';
 import {
   type CgroupBind, type CgroupSpec, type DevSymlink, type DeviceNode, type IdmapSpec, type MountStep,
   type Propagation, type RootfsOptions, type RootfsPlan,
-} from './plan-types.js';
-import { MOUNT_ATTR as ATTR } from '../abi.js';
+} from '../linux/rootfs/plan-types.js';
+import { MOUNT_ATTR as ATTR } from '../linux/abi.js';
 
-// The types and the option parser live in plan-types.ts and mount-options.ts;
-// importers of plan.js get them from here too.
-export * from './plan-types.js';
+// The shapes (src/linux/rootfs/plan-types.ts, shared with setup.ts, which
+// applies the plan) and the option parser (mount-options.ts); importers of
+// this planner get them from here too.
+export * from '../linux/rootfs/plan-types.js';
 export {
   MOUNT_OPTIONS, REMOUNT_FLAGS, SHARED_SUPERBLOCK, cleanContainerPath, parseMountOptions, parsePropagation,
   type ParsedOptions,
-} from './mount-options.js';
+} from '../linux/rootfs/mount-options.js';
 
 // ---------------------------------------------------------------------------
 // Devices
@@ -208,6 +210,22 @@ function planCgroup(parsed: ParsedOptions, opts: RootfsOptions, ptr: string): Cg
   return { mode, namespace: opts.cgroupns, strategy: 'tmpfs+binds', binds, readonly, symlinks };
 }
 
+/** Filesystems that never get a context= option (runc mounts them without the label). */
+const NO_CONTEXT_FS = new Set(['proc', 'sysfs', 'mqueue', 'cgroup', 'cgroup2']);
+
+/**
+ * linux.mountLabel (planned by src/linux/lsm.ts planMountLabel) as a
+ * `context=<label>` option of a fresh filesystem: not on proc, sysfs,
+ * mqueue, cgroup, nor on bind mounts (runc's rules); a context= of the
+ * config's own wins. With the new mount API the value goes to fsconfig as
+ * one string, so it is not quoted.
+ */
+function withMountLabel(step: MountStep, label: string | undefined): MountStep {
+  if (!label || step.kind !== 'fs' || NO_CONTEXT_FS.has(step.fstype)) return step;
+  if (step.data.some((d) => d.key === 'context')) return step;
+  return { ...step, data: [...step.data, { key: 'context', value: label }] };
+}
+
 /** Build the plan. Throws ConfigError (with a JSON pointer) for configs runts cannot honour. */
 export function planRootfs(spec: Spec, opts: RootfsOptions): RootfsPlan {
   if (!path.isAbsolute(opts.bundle)) throw new RuntsError(`bundle path ${JSON.stringify(opts.bundle)} is not absolute`);
@@ -221,7 +239,7 @@ export function planRootfs(spec: Spec, opts: RootfsOptions): RootfsPlan {
     if (!rootfsPropagation) throw new ConfigError('/linux/rootfsPropagation', `rootfsPropagation=${rp} is not supported`);
   }
 
-  const mounts = (spec.mounts ?? []).map((m, i) => planMount(m, i, spec, opts));
+  const mounts = (spec.mounts ?? []).map((m, i) => withMountLabel(planMount(m, i, spec, opts), opts.mountLabel));
 
   // runc: when /dev is bind-mounted (from the host), devices, ptmx and /dev links are left alone.
   const setupDev = !mounts.some((m) => m.kind === 'bind' && !m.remount && m.destination === '/dev');
@@ -249,11 +267,8 @@ export function planRootfs(spec: Spec, opts: RootfsOptions): RootfsPlan {
     for (const l of DEFAULT_DEV_SYMLINKS) if (!paths.has(l.path)) symlinks.push({ ...l });
   }
 
-  const paths = (list: string[] | undefined, ptr: string): string[] => (list ?? []).map((p, i) => {
-    if (typeof p !== 'string' || !p.startsWith('/')) throw new ConfigError(`${ptr}/${i}`, 'path must be absolute');
-    if (p.includes('\0')) throw new ConfigError(`${ptr}/${i}`, 'path contains a NUL byte');
-    return cleanContainerPath(p);
-  });
+  // absolute and without NUL: validated (src/spec/semantic-linux.ts checkMaskedAndReadonly)
+  const paths = (list: string[] | undefined): string[] => (list ?? []).map(cleanContainerPath);
 
   return {
     rootfs,
@@ -269,12 +284,12 @@ export function planRootfs(spec: Spec, opts: RootfsOptions): RootfsPlan {
     userns: opts.userns,
     mounts,
     setupDev,
-    bindDevices: opts.userns,
+    bindDevices: opts.bindDevices ?? opts.userns,
     devices,
     devSymlinks: symlinks,
     devReadonly,
     console: setupDev && spec.process?.terminal === true,
-    maskedPaths: paths(spec.linux?.maskedPaths, '/linux/maskedPaths'),
-    readonlyPaths: paths(spec.linux?.readonlyPaths, '/linux/readonlyPaths'),
+    maskedPaths: paths(spec.linux?.maskedPaths),
+    readonlyPaths: paths(spec.linux?.readonlyPaths),
   };
 }

@@ -1,12 +1,25 @@
 /**
  * The plan of `runts exec`: the new process, resolved on the host from the
- * container's config.json and the exec flags or --process file (pure).
- * runc's rules: the container's process is the default for env, cwd, user,
- * capabilities, rlimits, no_new_privs and apparmor; flags override or add.
+ * container's config.json and the exec flags or --process file (pure: host
+ * facts come in as HostFacts). runc's rules: the container's process is the
+ * default for env, cwd, user, capabilities, rlimits, no_new_privs and
+ * apparmor; flags override or add.
+ *
+ * Two steps, so that the plan is made while the exec stage's node boots:
+ * planExecLaunch (before the spawn: nsboot's arguments, the fd layout,
+ * execCPUAffinity) and buildExecPlan (after it; reuses the launch's
+ * decisions). What depends only on the container's config (the compiled
+ * seccomp filter, the namespaces) is execBase(): plain data that could be
+ * kept with the container instead of being made again at each exec.
  */
 import { RuntsError } from '../common/errors.js';
+import { planExecAffinity, type ExecAffinityPlan } from '../linux/affinity.js';
 import type { Process, Spec, State } from '../spec/types.js';
-import { planProcess, planSeccomp, type ProcessPlan, type SeccompPlan } from './plan.js';
+import { execFdLayout, type ExecFdLayout } from './fds.js';
+import { freezePlan } from './freeze.js';
+import type { HostFacts } from './host-facts.js';
+import { execJoinArgs, hasNamespace } from './namespaces.js';
+import { planProcess, planSeccomp, processNeedsLsm, type ProcessPlan, type SeccompPlan } from './process.js';
 
 export interface ExecFlags {
   args: string[];
@@ -82,18 +95,56 @@ export function execProcessFromFlags(container: Process | undefined, f: ExecFlag
   return p;
 }
 
-export function buildExecPlan(spec: Spec, proc: Process, ctx: { preservedFds: number; consoleFd?: number; consoleRelayed?: boolean; state: State; warn?: (m: string) => void }): ExecPlan {
+/** The exec'd process names an AppArmor profile or an SELinux label: HostFacts.lsm is needed. */
+export function execNeedsLsm(proc: Process): boolean {
+  return processNeedsLsm(proc);
+}
+
+/** What every exec in this container shares: decided from the container's config alone. */
+export interface ExecBase {
+  seccomp?: SeccompPlan;
+  userns: boolean;
+}
+
+export function execBase(spec: Spec, warn: (m: string) => void = () => {}): ExecBase {
+  return { seccomp: planSeccomp(spec, warn), userns: hasNamespace(spec, 'user') };
+}
+
+/** What `exec` needs before nsboot starts. */
+export interface ExecLaunch {
+  /** nsboot's options: sync fd, -a initial CPUs, no new namespaces, the joins. */
+  nsbootArgs: string[];
+  fds: ExecFdLayout;
+  /** process.execCPUAffinity, planned once: `initial` for nsboot, `final` in the process plan. */
+  affinity?: ExecAffinityPlan;
+}
+
+export function planExecLaunch(spec: Spec, proc: Process, o: { initPid: number; preservedFds: number; console: boolean }): ExecLaunch {
+  const fds = execFdLayout({ preserved: o.preservedFds, console: o.console });
+  const affinity = planExecAffinity(proc);
+  // execCPUAffinity.initial: nsboot's (and so the exec stage's) affinity from its start, before the cgroup join
+  const initialCpus = affinity?.initial ? ['-a', affinity.initial.join(',')] : [];
+  return freezePlan({ nsbootArgs: ['-s', String(fds.sync), ...initialCpus, '-n', '0', ...execJoinArgs(spec, o.initPid)], fds, affinity });
+}
+
+/** The exec plan, deep-frozen. */
+export function buildExecPlan(
+  spec: Spec, proc: Process, facts: HostFacts,
+  ctx: { launch: ExecLaunch; base?: ExecBase; consoleRelayed?: boolean; state: State; warn?: (m: string) => void },
+): ExecPlan {
   if (!proc.cwd?.startsWith('/')) throw new RuntsError(`exec: cwd ${JSON.stringify(proc.cwd)} must be an absolute path`, { pointer: '/cwd' });
   const merged: Spec = { ...spec, process: proc };
-  return {
-    process: planProcess(merged, ctx.warn),
-    seccomp: planSeccomp(spec, ctx.warn ?? (() => {})),
-    userns: (spec.linux?.namespaces ?? []).some((n) => n.type === 'user'),
-    preservedFds: ctx.preservedFds,
-    consoleFd: ctx.consoleFd,
+  const process = planProcess(merged, facts, { warn: ctx.warn, execCPUAffinity: ctx.launch.affinity });
+  const base = ctx.base ?? execBase(spec, ctx.warn);
+  return freezePlan({
+    process,
+    seccomp: base.seccomp,
+    userns: base.userns,
+    preservedFds: ctx.launch.fds.preserved,
+    consoleFd: ctx.launch.fds.console,
     consoleRelayed: ctx.consoleRelayed,
     apparmorProfile: proc.apparmorProfile,
     selinuxLabel: proc.selinuxLabel,
     state: ctx.state,
-  };
+  });
 }
