@@ -21,12 +21,15 @@ function id(s: string): number | undefined {
   return n <= ID_MAX ? n : undefined;
 }
 
+/** The colon-separated records of an /etc/passwd or /etc/group text with at least `fields` fields and a name; comments and malformed lines are skipped, as libc does. */
+function records(text: string, fields: number): string[][] {
+  return text.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.split(':')).filter((f) => f.length >= fields && f[0] !== '');
+}
+
 /** /etc/passwd lines "name:x:uid:gid:gecos:home:shell"; malformed lines are skipped, as libc does. */
 export function parsePasswd(text: string): PasswdEntry[] {
   const out: PasswdEntry[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f.length < 7 || f[0] === '' || line.startsWith('#')) continue;
+  for (const f of records(text, 7)) {
     const uid = id(f[2]!);
     const gid = id(f[3]!);
     if (uid === undefined || gid === undefined) continue;
@@ -38,9 +41,7 @@ export function parsePasswd(text: string): PasswdEntry[] {
 /** /etc/group lines "name:x:gid:member,member". */
 export function parseGroup(text: string): GroupEntry[] {
   const out: GroupEntry[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f.length < 4 || f[0] === '' || line.startsWith('#')) continue;
+  for (const f of records(text, 4)) {
     const gid = id(f[2]!);
     if (gid === undefined) continue;
     out.push({ name: f[0]!, gid, members: f[3]!.split(',').filter((m) => m !== '') });

@@ -172,20 +172,20 @@ export class TarReader {
           }
           break;
         }
-        case 'data': {
-          const n = Math.min(this.remaining, chunk.length - off);
-          this.sink.data(chunk.subarray(off, off + n));
-          off += n;
-          this.remaining -= n;
-          if (this.remaining === 0) this.finishData();
-          break;
-        }
+        case 'data':
         case 'meta': {
+          // an entry's contents go to the sink; a pax/GNU header's are kept to be parsed
           const n = Math.min(this.remaining, chunk.length - off);
-          this.meta.push(Buffer.from(chunk.subarray(off, off + n)));
+          const part = chunk.subarray(off, off + n);
+          const data = this.state === 'data';
+          if (data) this.sink.data(part);
+          else this.meta.push(Buffer.from(part));
           off += n;
           this.remaining -= n;
-          if (this.remaining === 0) this.finishMeta();
+          if (this.remaining === 0) {
+            if (data) this.finishData();
+            else this.finishMeta();
+          }
           break;
         }
         case 'pad': {
