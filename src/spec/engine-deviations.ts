@@ -17,6 +17,10 @@
  *   the "unset" that Docker daemons still take from old API clients
  *   (MemorySwappiness -1) and write as uint64. runc skips it
  *   (int64(swappiness) == -1); so does runts, instead of refusing it as > 100.
+ * - process without user: runc runs the process as uid 0, gid 0 (its
+ *   zero-valued User); crun too. runts writes that user in, with a warning,
+ *   instead of refusing the config (the schema requires neither, config.md
+ *   only the uid and gid inside a user object).
  */
 import { ConfigError } from '../common/errors.js';
 import { S_IFMT } from '../linux/abi.js';
@@ -51,7 +55,13 @@ const swappinessMinusOne: Deviation = (doc, warn, exact) => {
   warn('/linux/resources/memory/swappiness', '18446744073709551615 is (uint64)-1, which Docker writes for "unset"; left unset, as runc does');
 };
 
-const DEVIATIONS: Deviation[] = [deviceFileModeWithType, swappinessMinusOne];
+const processWithoutUser: Deviation = (doc, warn) => {
+  if (!isObject(doc.process) || doc.process.user !== undefined) return;
+  doc.process.user = { uid: 0, gid: 0 };
+  warn('/process/user', 'missing; the process runs as uid 0, gid 0, as runc does');
+};
+
+const DEVIATIONS: Deviation[] = [deviceFileModeWithType, swappinessMinusOne, processWithoutUser];
 
 /**
  * Rewrite the known engine deviations in a parsed config (in place); returns

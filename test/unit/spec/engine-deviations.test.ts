@@ -51,6 +51,18 @@ t.test('swappiness (uint64)-1: left unset, with a warning; other values above 10
   }
 });
 
+t.test('process without user: uid 0, gid 0, with a warning (runc runs it so); a user without uid stays an error', async (t) => {
+  const c = baseConfig();
+  delete c.process.user;
+  const r = checkSpec(c, makeBundle());
+  t.same(r.errors.map((e) => e.message), []);
+  t.same(r.spec?.process?.user, { uid: 0, gid: 0 });
+  t.same(r.warnings.map((w) => w.pointer), ['/process/user']);
+  const d = baseConfig();
+  d.process.user = { gid: 0 };
+  t.same(checkSpec(d, makeBundle()).errors.map((e) => e.pointer), ['/process/user'], 'uid missing inside user');
+});
+
 t.test('acceptEngineDeviations leaves configs without deviations alone', async (t) => {
   const c = baseConfig();
   c.linux.devices = [dev('c', 0o600)];

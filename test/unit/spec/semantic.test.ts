@@ -62,7 +62,6 @@ const CASES: Case[] = [
     message: 'must have the form NAME=value, got "FOO"' },
   { name: 'env empty name', mutate: (c) => c.process.env.push('=x'), pointer: '/process/env/1',
     message: 'variable name must not be empty, got "=x"' },
-  { name: 'user missing', mutate: (c) => delete c.process.user, pointer: '/process', message: 'missing required property "user"' },
   { name: 'uid missing', mutate: (c) => delete c.process.user.uid, pointer: '/process/user', message: 'missing required property "uid"' },
   { name: 'umask too big', mutate: (c) => (c.process.user.umask = 0o1000), pointer: '/process/user/umask',
     message: 'must be <= 511 (0o777), got 512' },
