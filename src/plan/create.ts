@@ -116,6 +116,11 @@ export function planCreate(spec: Spec, req: CreateRequest): CreatePlan {
     const pointer = spec.linux?.maskedPaths?.length ? '/linux/maskedPaths' : '/linux/readonlyPaths';
     throw new RuntsError(`config.json ${pointer}: unable to restrict sys entries without a private MNT namespace`, { pointer });
   }
+  if (namespaces.mountns === 'host' && namespaces.userns) {
+    // the init is root only in its new user namespace: it holds no privilege over the host's mounts (runc fails
+    // later, at its first mount, with EPERM)
+    throw new RuntsError('config.json /linux/namespaces: a new user namespace needs a mount namespace of its own ({"type": "mount"}): the init, root only in its user namespace, cannot mount the rootfs in the host\'s mount namespace', { pointer: '/linux/namespaces' });
+  }
   if (namespaces.mountns === 'host' && req.noPivot) {
     throw new RuntsError('unable to use no-pivot without a private MNT namespace (config.json /linux/namespaces has no mount namespace)', { pointer: '/linux/namespaces' });
   }

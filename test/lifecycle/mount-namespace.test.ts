@@ -202,6 +202,17 @@ withRunts((rt) => {
     const np = rt.run(['run', '--no-pivot', '--bundle', plain, uniqueId('nopivot')]);
     t.not(np.code, 0, '--no-pivot without a mount namespace fails (it would move the host\'s root)');
     t.match(np.stderr, /no-pivot without a private MNT namespace/);
+    const userns = writeBundle(path.join(dir, 'userns'), rootfs, ['true'], (c) => {
+      c.linux.namespaces = [{ type: 'pid' }, { type: 'user' }];
+      delete c.hostname;
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.mounts = [];
+    });
+    const un = rt.run(['run', '--bundle', userns, uniqueId('usernomnt')]);
+    t.not(un.code, 0, 'a new user namespace without a mount namespace fails (runc too, at its first mount: EPERM)');
+    t.match(un.stderr, /a new user namespace needs a mount namespace of its own/, un.stderr.trim());
+    t.match(un.stderr, /\/linux\/namespaces/, 'naming the field');
     t.same(hostMountsUnder(rootfs), [], 'nothing was mounted');
   });
 });
