@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import { RuntsError, SyscallError } from '../common/errors.js';
-import { AT, O, RESOLVE, S_IFBLK, S_IFCHR, S_IFIFO } from '../linux/abi.js';
+import { AT, EEXIST, ENOTDIR, ENOTSUP, EPERM, O, RESOLVE, S_IFBLK, S_IFCHR, S_IFIFO } from '../linux/abi.js';
 import { close, fchownat, mkdirat, mknodat, openat, openat2, symlinkat, unlinkat } from '../linux/libc.js';
 import { mkdirAllInRoot, tryOpenInRoot } from '../linux/rootfs/resolve.js';
 import { classifyEntry, HostileEntryError, xattrAllowed } from './entry-path.js';
@@ -32,10 +32,6 @@ export const DEFAULT_APPLY_LIMITS: ApplyLimits = { maxEntries: 1_000_000, maxTot
 export interface ApplyStats { entries: number; bytes: number; skippedXattrs: number }
 
 const IN_ROOT = RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS;
-const EPERM = 1;
-const EEXIST = 17;
-const ENOTDIR = 20;
-const ENOTSUP = 95;
 const DIR_CACHE_MAX = 256;
 
 function shownOf(comps: string[]): string {

@@ -6,14 +6,12 @@
  */
 import * as fs from 'node:fs';
 import { RuntsError, SyscallError } from '../common/errors.js';
-import { MOVE_MOUNT, O } from '../linux/abi.js';
+import { EBUSY, EINVAL, MOVE_MOUNT, O } from '../linux/abi.js';
 import { close, moveMount, open, umount2 } from '../linux/libc.js';
 import { createFilesystem } from '../linux/rootfs/mount-api.js';
 import { fdStatfs } from '../linux/rootfs/resolve.js';
 
 export const OVERLAYFS_MAGIC = 0x794c7630;
-const EINVAL = 22;
-const EBUSY = 16;
 
 export interface OverlayDirs {
   /** Layer trees, bottom layer first (the image's order). */

@@ -13,7 +13,7 @@ import { constants } from 'node:os';
 
 export const {
   EPERM, ENOENT, EINTR, EIO, EAGAIN, EWOULDBLOCK, EACCES, EFAULT, EBUSY, EEXIST, EXDEV, ENOTDIR, EISDIR,
-  EINVAL, EROFS, ENAMETOOLONG, ENOSYS, ELOOP,
+  EINVAL, EROFS, ENAMETOOLONG, ENOSYS, ELOOP, ENOTSUP,
 } = constants.errno;
 
 export const { SIGKILL, SIGSTOP } = constants.signals;
