@@ -10,9 +10,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { have, RUNC, RUNTS } from '../helpers/cli.js';
+import { have, RUNC } from '../helpers/cli.js';
 import { makeBusyboxRootfs } from '../helpers/rootfs.js';
-import { cannotTestRootless, makeTestUser, unreadableCheckout, type TestUser } from './user.js';
+import { cannotTestRootless, makeTestUser, useCheckout, type TestUser } from './user.js';
 
 const why = cannotTestRootless() || (!have('podman') ? 'podman is not installed' : false) || (!RUNC ? 'runc is not installed (the check that rootless podman works here uses it)' : false);
 if (why) {
@@ -23,7 +23,7 @@ if (why) {
     user.run('podman', ['system', 'reset', '--force'], { timeoutMs: 120_000 });
     user.remove();
   });
-  const unreadable = unreadableCheckout(user);
+  const unreadable = useCheckout(user);
   if (unreadable) t.plan(0, unreadable);
   else tests(user);
 }
@@ -40,24 +40,24 @@ function tests(user: TestUser): void {
     : `rootless podman does not work here even with runc: ${probe.stderr.trim().split('\n').filter((l) => !/level=warning/.test(l)).join(' ').slice(0, 300)}`;
 
   t.test('podman run and exec as an ordinary user, runts as the runtime', { skip: cannot }, async (t) => {
-    const run = podman(RUNTS, ['run', '--rm', '--network', 'host', '--rootfs', rootfs, 'sh', '-c', 'id -u; cat /proc/self/uid_map']);
+    const run = podman(user.runtsPath, ['run', '--rm', '--network', 'host', '--rootfs', rootfs, 'sh', '-c', 'id -u; cat /proc/self/uid_map']);
     t.equal(run.code, 0, run.stderr);
     const lines = run.stdout.split('\n');
     t.equal(lines[0], '0', 'root in the container');
     t.match(run.stdout, new RegExp(`^\\s*0\\s+${user.uid}\\s+1$`, 'm'), 'the user\'s uid is the container\'s root');
     t.match(run.stdout, new RegExp(`^\\s*1\\s+${user.subuid}\\s+65536$`, 'm'), 'and its subordinate range the rest');
 
-    const detached = podman(RUNTS, ['run', '-d', '--network', 'host', '--rootfs', rootfs, 'sleep', '1000']);
+    const detached = podman(user.runtsPath, ['run', '-d', '--network', 'host', '--rootfs', rootfs, 'sleep', '1000']);
     t.equal(detached.code, 0, detached.stderr);
     const id = detached.stdout.trim().split('\n').pop()!;
     try {
-      const exec = podman(RUNTS, ['exec', id, 'sh', '-c', 'echo exec-ok; id -u']);
+      const exec = podman(user.runtsPath, ['exec', id, 'sh', '-c', 'echo exec-ok; id -u']);
       t.equal(exec.code, 0, exec.stderr);
       t.equal(exec.stdout, 'exec-ok\n0\n');
-      const top = podman(RUNTS, ['top', id]);
+      const top = podman(user.runtsPath, ['top', id]);
       t.match(top.stdout, /sleep 1000/);
     } finally {
-      const rm = podman(RUNTS, ['rm', '--force', '--time', '0', id]);
+      const rm = podman(user.runtsPath, ['rm', '--force', '--time', '0', id]);
       t.equal(rm.code, 0, rm.stderr);
     }
     const left = path.join(user.xdg, 'runts');

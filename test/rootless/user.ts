@@ -24,6 +24,8 @@ export interface TestUser {
   subuid: number;
   subgid: number;
   env: Record<string, string>;
+  /** runts as the user reaches it: this checkout's dist/runts.cjs, or its path in a bind mount of the checkout (useCheckout). */
+  runtsPath: string;
   /** Run a command as the user (setpriv), stdout/stderr through files. */
   run(file: string, args: string[], opts?: RunFilesOpts & { cwd?: string }): Result;
   /** runts as the user (no --root: the default, $XDG_RUNTIME_DIR/runts). */
@@ -82,6 +84,8 @@ function dropLines(file: string, name: string): void {
 }
 
 /** Make the user; throws with the reason when that fails. */
+const userCleanups = new Map<string, (() => void)[]>();
+
 export function makeTestUser(): TestUser {
   const name = `rtsrl${process.pid % 100000}`;
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'rootless-home-'));
@@ -108,17 +112,21 @@ export function makeTestUser(): TestUser {
     'setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--',
     'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), file, ...args,
   ];
+  const cleanups: (() => void)[] = [];
+  userCleanups.set(name, cleanups);
   const user: TestUser = {
     name, uid, gid, home, xdg, env,
     subuid: subStart('/etc/subuid', name)!, subgid: subStart('/etc/subgid', name)!,
     argv,
     run(file, args, opts = {}) {
       const a = argv(file, args);
-      if (opts.cwd) a.splice(a.indexOf('env') + 1, 0, '-C', opts.cwd);
+      // in a directory of the user's unless told: the test's own cwd may be closed to it (a checkout under /root)
+      a.splice(a.indexOf('env') + 1, 0, '-C', opts.cwd ?? home);
       return runWithFiles(a[0]!, a.slice(1), opts);
     },
+    runtsPath: RUNTS,
     runts(args, opts = {}) {
-      return this.run(RUNTS, args, opts);
+      return this.run(this.runtsPath, args, opts);
     },
     dir(n) {
       const d = path.join(home, n);
@@ -144,6 +152,7 @@ export function makeTestUser(): TestUser {
         for (const p of left) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
         spawnSync('sleep', ['0.2']);
       }
+      for (const undo of cleanups.splice(0)) undo();
       sh('userdel', ['-r', '-f', name]);
       dropLines('/etc/subuid', name);
       dropLines('/etc/subgid', name);
@@ -155,20 +164,44 @@ export function makeTestUser(): TestUser {
 }
 
 /**
- * Why the user cannot run this checkout's runts (a directory on the way that
- * others may not enter, files they may not read), or false.
+ * Why the user cannot run this checkout's runts from `root` (a directory on
+ * the way that others may not enter, files they may not read), or false.
  */
-export function unreadableCheckout(user: TestUser): string | false {
+function unreadableCheckout(user: TestUser, root: string): string | false {
   const need: [string, string][] = [
-    [RUNTS, '-r'], [path.join(CHECKOUT, 'dist/runts.bundle.cjs'), '-r'], [path.join(CHECKOUT, 'dist/init.cjs'), '-r'],
-    [path.join(CHECKOUT, 'build/Release/nsboot'), '-x'], [path.join(CHECKOUT, 'node_modules/koffi/package.json'), '-r'], [process.execPath, '-x'],
+    [path.join(root, path.relative(CHECKOUT, RUNTS)), '-r'], [path.join(root, 'dist/cli.bundle.cjs'), '-r'], [path.join(root, 'dist/init.cjs'), '-r'],
+    [path.join(root, 'build/Release/nsboot'), '-x'], [path.join(root, 'node_modules/koffi/package.json'), '-r'], [process.execPath, '-x'],
   ];
   for (const [p, flag] of need) {
     const r = user.run('test', [flag, p]);
-    if (r.code !== 0) {
-      return `the unprivileged user cannot ${flag === '-r' ? 'read' : 'execute'} ${p}: the checkout must be readable by other users ` +
-        '(a copy would not test this checkout\'s build; make its path world-readable, e.g. chmod o+rx on each directory)';
-    }
+    if (r.code !== 0) return `the unprivileged user cannot ${flag === '-r' ? 'read' : 'execute'} ${p}`;
   }
+  return false;
+}
+
+/**
+ * Let the user run this checkout's build: as it is when the user can read it;
+ * else (a clone under a directory others may not enter, e.g. /root) through a
+ * bind mount of the checkout on a world-readable temporary directory — the
+ * same files, so the same build is tested — unmounted when the user is
+ * removed. Sets user.runtsPath; returns why it cannot, or false.
+ */
+export function useCheckout(user: TestUser): string | false {
+  if (!unreadableCheckout(user, CHECKOUT)) return false;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-checkout-'));
+  fs.chmodSync(dir, 0o755);
+  const undo = () => {
+    sh('umount', ['-l', dir]);
+    try { fs.rmdirSync(dir); } catch { /* still mounted: left for the next boot */ }
+  };
+  const m = sh('mount', ['--bind', '-o', 'ro', CHECKOUT, dir]);
+  if (m.code !== 0) {
+    undo();
+    return `the unprivileged user cannot read this checkout and a bind mount of it failed: ${m.out.trim()}`;
+  }
+  userCleanups.get(user.name)!.push(undo);
+  const why = unreadableCheckout(user, dir);
+  if (why) return `${why} (through a bind mount of the checkout: make the checkout itself and node readable by other users)`;
+  user.runtsPath = path.join(dir, path.relative(CHECKOUT, RUNTS));
   return false;
 }
