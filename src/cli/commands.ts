@@ -202,7 +202,7 @@ export const HANDLERS: Record<string, (inv: Invocation) => Promise<number>> = {
   },
 
   async image(inv) {
-    // a separate bundle (dist/image.cjs), loaded only here; require, not import(): it runs through dist/load.cjs
+    // a separate bundle (dist/image.cjs), loaded only here; require, not import(): dist/image.cjs is a stub that loads the bundle with its code cache
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { imageCommand } = require('../image/main.js') as typeof import('../image/main.js');
     return await imageCommand(inv.args, inv.flags, inv.global);
