@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { makeBusyboxRootfs } from '../../test/helpers/rootfs.js';
 import { processGone, RUNTS, tmpdir, waitFor } from '../lib/runtime.js';
 import { criProto, CriClient } from './cri-client.js';
-import { engineMissing, have, makeWrapper, ociArchive, run, sweep, type Exec, type Wrapper } from './lib.js';
+import { containerdConfigBase, engineMissing, stopDaemon, have, HostDirSnapshot, makeWrapper, ociArchive, run, sweep, type Exec, type Wrapper } from './lib.js';
 
 /** The runtime under test: runts, or the binary RUNTS_CRI_RUNTIME names (the suite's own check against runc). */
 export const CRI_RUNTIME = process.env.RUNTS_CRI_RUNTIME ? path.resolve(process.env.RUNTS_CRI_RUNTIME) : RUNTS;
@@ -85,8 +85,7 @@ export class CriEnv {
   private daemon: ChildProcess | null = null;
   private left: string[] | null = null;
   /** Host-wide directories containerd 1.6 and libcni use whatever the config says: shim sockets, the CNI result cache. */
-  private static readonly fixedDirs = ['/run/containerd/s', '/var/lib/cni/results', '/var/lib/cni'];
-  private readonly before: { run: boolean; dirs: Map<string, string[] | null> };
+  private readonly before = new HostDirSnapshot(['/run/containerd/s', '/var/lib/cni/results', '/var/lib/cni']);
 
   constructor() {
     this.dir = tmpdir('conf-cri-');
@@ -101,7 +100,6 @@ export class CriEnv {
     this.netName = `runts-${this.tag}`;
     this.netnsDir = path.join(this.dir, 'state/io.containerd.grpc.v1.cri/netns');
     this.logDir = path.join(this.dir, 'pod-logs');
-    this.before = { run: fs.existsSync('/run/containerd'), dirs: new Map(CriEnv.fixedDirs.map((d) => [d, fs.existsSync(d) ? fs.readdirSync(d) : null])) };
     const d = this.dir;
     fs.mkdirSync(path.join(d, 'cni/net.d'), { recursive: true });
     fs.mkdirSync(this.logDir);
@@ -116,20 +114,7 @@ export class CriEnv {
         { type: 'loopback' },
       ],
     }, null, 2));
-    fs.writeFileSync(path.join(d, 'config.toml'), `version = 2
-root = "${d}/root"
-state = "${d}/state"
-[grpc]
-  address = "${this.sock}"
-[ttrpc]
-  address = "${this.sock}.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins."io.containerd.internal.v1.opt"]
-  path = "${d}/opt"
-[plugins."io.containerd.grpc.v1.cri"]
+    fs.writeFileSync(path.join(d, 'config.toml'), `${containerdConfigBase(d, this.sock)}[plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "${this.pauseImage}"
   disable_tcp_service = true
   stream_server_address = "127.0.0.1"
@@ -280,13 +265,7 @@ state = "${d}/state"
     const left: string[] = [];
     this.client?.close();
     if (this.daemon) {
-      const pid = this.daemon.pid!;
-      this.daemon.kill('SIGTERM');
-      if (!waitFor(() => processGone(pid), 10_000, 50)) {
-        left.push('containerd did not stop on SIGTERM');
-        this.daemon.kill('SIGKILL');
-        waitFor(() => processGone(pid), 5_000, 50);
-      }
+      left.push(...stopDaemon(this.daemon));
     }
     // RUNTS_CRI_LOG=FILE keeps containerd's log (the temp dir goes): the shims' and the runtime's errors are in it
     if (process.env.RUNTS_CRI_LOG) try { fs.copyFileSync(path.join(this.dir, 'containerd.log'), process.env.RUNTS_CRI_LOG); } catch { /* never started */ }
@@ -307,15 +286,8 @@ state = "${d}/state"
       dir: this.dir, cgroupName: this.kubepods, engineCgroup: new RegExp(`/${this.kubepods}(/burstable(/pod[^/]+)?)?$`),
       stateRoot: this.stateRoot, ids: [...this.wrapper.configs().keys()], settleMs: 10_000,
     }));
-    for (const [d, had] of this.before.dirs) {
-      if (!fs.existsSync(d)) continue;
-      const added = fs.readdirSync(d).filter((f) => !had?.includes(f));
-      const ours = d === '/var/lib/cni' ? added.filter((f) => f !== 'results') : added;
-      if (ours.length) left.push(`${d}: ${ours.join(' ')}`);
-      for (const f of ours) fs.rmSync(path.join(d, f), { force: true, recursive: true });
-      if (had === null) try { fs.rmdirSync(d); } catch { /* not empty */ }
-    }
-    if (!this.before.run) try { fs.rmdirSync('/run/containerd'); } catch { /* not empty */ }
+    // /var/lib/cni/results is listed (and swept) on its own
+    left.push(...this.before.sweep((dir, name) => dir === '/var/lib/cni' && name === 'results'));
     this.left = left;
     return left;
   }

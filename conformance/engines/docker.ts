@@ -9,8 +9,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { processGone, tmpdir, waitFor } from '../lib/runtime.js';
-import { type Exec, makeWrapper, rootfsTar, run, sweep, type Wrapper } from './lib.js';
+import { tmpdir, waitFor } from '../lib/runtime.js';
+import { type Exec, makeWrapper, rootfsTar, run, stopDaemon, sweep, type Wrapper } from './lib.js';
 
 export class Docker {
   readonly dir: string;
@@ -95,13 +95,7 @@ export class Docker {
       const ids = this.docker(['ps', '-aq']).stdout.split('\n').filter(Boolean);
       if (ids.length) this.docker(['rm', '-f', ...ids], { timeoutMs: 60_000 });
       this.docker(['rmi', '-f', this.image]);
-      const pid = this.daemon.pid!;
-      this.daemon.kill('SIGTERM');
-      if (!waitFor(() => processGone(pid), 30_000, 100)) {
-        left.push('dockerd did not stop on SIGTERM');
-        this.daemon.kill('SIGKILL');
-        waitFor(() => processGone(pid), 5_000, 50);
-      }
+      left.push(...stopDaemon(this.daemon, 'dockerd', 30_000));
     }
     left.push(...sweep({ dir: this.dir, cgroupName: this.cgroupParent, stateRoot: this.stateRoot, ids: [...this.wrapper.configs().keys()], settleMs: 15_000 }));
     for (const [d, had] of this.before) {

@@ -386,6 +386,62 @@ graphroot = "${d}/storage"
 }
 
 /**
+ * The entries of host-wide directories a private containerd uses whatever its
+ * config says (shim sockets, fifos, libcni's cache), taken before it starts:
+ * sweep() then removes and reports what was added there, each directory that
+ * did not exist before, and /run/containerd when the daemon made it.
+ */
+export class HostDirSnapshot {
+  private readonly run = fs.existsSync('/run/containerd');
+  private readonly dirs: Map<string, string[] | null>;
+  constructor(dirs: readonly string[]) {
+    this.dirs = new Map(dirs.map((d) => [d, fs.existsSync(d) ? fs.readdirSync(d) : null]));
+  }
+
+  /** One line per directory with additions; `notAdded(dir, name)` names entries that are not the daemon's (e.g. a listed subdirectory). */
+  sweep(notAdded: (dir: string, name: string) => boolean = () => false): string[] {
+    const left: string[] = [];
+    for (const [d, had] of this.dirs) {
+      if (!fs.existsSync(d)) continue;
+      const added = fs.readdirSync(d).filter((f) => !had?.includes(f) && !notAdded(d, f));
+      if (added.length) left.push(`${d}: ${added.join(' ')}`);
+      for (const f of added) fs.rmSync(path.join(d, f), { force: true, recursive: true });
+      if (had === null) try { fs.rmdirSync(d); } catch { /* not empty */ }
+    }
+    if (!this.run) try { fs.rmdirSync('/run/containerd'); } catch { /* not empty */ }
+    return left;
+  }
+}
+
+/** SIGTERM a private daemon and wait (synchronously: /proc, not the ChildProcess, sees it go), then SIGKILL; what went wrong, as lines. */
+export function stopDaemon(daemon: ChildProcess, name = 'containerd', termMs = 10_000): string[] {
+  const pid = daemon.pid!;
+  daemon.kill('SIGTERM');
+  if (waitFor(() => processGone(pid), termMs, termMs > 10_000 ? 100 : 50)) return [];
+  daemon.kill('SIGKILL');
+  waitFor(() => processGone(pid), 5_000, 50);
+  return [`${name} did not stop on SIGTERM`];
+}
+
+/** The part of a private containerd's config.toml every suite shares: its own root, state, opt dir and sockets. */
+export function containerdConfigBase(dir: string, sock: string, extra = ''): string {
+  return `version = 2
+root = "${dir}/root"
+state = "${dir}/state"
+${extra}[grpc]
+  address = "${sock}"
+[ttrpc]
+  address = "${sock}.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "${dir}/opt"
+`;
+}
+
+/**
  * A private containerd (own root, state, opt dir, sockets; no CRI) and ctr with
  * its IO fifos in the temp dir. The runc v2 shims still put their sockets in
  * /run/containerd/s (fixed in containerd 1.6): new entries there (and in ctr's
@@ -404,30 +460,14 @@ export class Containerd {
   readonly fifoDir: string;
   private left: string[] | null = null;
   /** Host-wide directories containerd 1.6 uses whatever its config says: shim sockets, ctr's default fifo dir. */
-  private static readonly fixedDirs = ['/run/containerd/s', '/run/containerd/fifo'];
-  private readonly before: { run: boolean; dirs: Map<string, string[] | null> };
+  private readonly before = new HostDirSnapshot(['/run/containerd/s', '/run/containerd/fifo']);
   constructor() {
     this.dir = tmpdir('conf-containerd-');
     this.wrapper = makeWrapper(this.dir);
     this.sock = path.join(this.dir, 'containerd.sock');
     this.runcRoot = path.join(this.dir, 'runc-root');
     this.fifoDir = path.join(this.dir, 'fifo');
-    this.before = { run: fs.existsSync('/run/containerd'), dirs: new Map(Containerd.fixedDirs.map((d) => [d, fs.existsSync(d) ? fs.readdirSync(d) : null])) };
-    fs.writeFileSync(path.join(this.dir, 'config.toml'), `version = 2
-root = "${this.dir}/root"
-state = "${this.dir}/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "${this.sock}"
-[ttrpc]
-  address = "${this.sock}.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins."io.containerd.internal.v1.opt"]
-  path = "${this.dir}/opt"
-`);
+    fs.writeFileSync(path.join(this.dir, 'config.toml'), containerdConfigBase(this.dir, this.sock, 'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'));
     process.once('exit', () => { this.teardown(); });
   }
 
@@ -475,23 +515,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
       for (const line of this.ctr(['container', 'ls', '-q']).stdout.split('\n').filter(Boolean)) this.ctr(['container', 'rm', line]);
       this.ctr(['image', 'rm', this.image]);
       // everything here is synchronous: the ChildProcess never sees the exit, /proc does (gone or a zombie)
-      const pid = this.daemon.pid!;
-      this.daemon.kill('SIGTERM');
-      if (!waitFor(() => processGone(pid), 10_000, 50)) {
-        left.push('containerd did not stop on SIGTERM');
-        this.daemon.kill('SIGKILL');
-        waitFor(() => processGone(pid), 5_000, 50);
-      }
+      left.push(...stopDaemon(this.daemon));
     }
     left.push(...sweep({ dir: this.dir, cgroupName: this.ns, stateRoot: path.join(this.runcRoot, this.ns), ids: [...this.wrapper.configs().keys()], settleMs: 10_000 }));
-    for (const [d, had] of this.before.dirs) {
-      if (!fs.existsSync(d)) continue;
-      const added = fs.readdirSync(d).filter((f) => !had?.includes(f));
-      if (added.length) left.push(`${d}: ${added.join(' ')}`);
-      for (const f of added) fs.rmSync(path.join(d, f), { force: true, recursive: true });
-      if (had === null) try { fs.rmdirSync(d); } catch { /* not empty */ }
-    }
-    if (!this.before.run) try { fs.rmdirSync('/run/containerd'); } catch { /* not empty */ }
+    left.push(...this.before.sweep());
     this.left = left;
     return left;
   }
