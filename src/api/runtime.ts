@@ -20,7 +20,7 @@ import { ConfigError, type ErrorRecord, errnoNumber, RuntsError, SyscallError } 
 import { packageRoot } from '../common/paths.js';
 import type { Process, Resources, State } from '../spec/types.js';
 import { Store } from '../state/store.js';
-import { defaultStateRoot, hostRootlessFacts } from '../container/rootless.js';
+import { stateRoot } from '../container/rootless.js';
 
 export interface RuntimeOptions {
   /** State directory (the CLI's --root); default /run/runts. */
@@ -129,7 +129,7 @@ export class Runtime {
   private readonly cli: string;
 
   constructor(private readonly opts: RuntimeOptions = {}) {
-    this.root = path.resolve(opts.root ?? defaultStateRoot(hostRootlessFacts()));
+    this.root = stateRoot(opts.root);
     this.cli = opts.runts ?? path.join(packageRoot(), 'dist', 'runts.cjs');
   }
 

@@ -6,15 +6,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntsError } from '../common/errors.js';
 import { Store } from '../state/store.js';
-import { defaultStateRoot, hostRootlessFacts, rootlessMode } from '../container/rootless.js';
+import { hostRootlessFacts, rootlessMode, stateRoot } from '../container/rootless.js';
 import type { FlagValues } from './parse.js';
 import { O, SOCK } from '../linux/abi.js';
 
 export interface Invocation { global: FlagValues; flags: FlagValues; args: string[] }
 
 function store(inv: Invocation): Store {
-  const root = inv.global.root === undefined ? defaultStateRoot(hostRootlessFacts()) : String(inv.global.root);
-  return new Store(path.resolve(root));
+  return new Store(stateRoot(inv.global.root));
 }
 
 function out(text: string): void {

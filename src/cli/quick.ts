@@ -7,9 +7,8 @@
  * list change nothing, so doing their reads twice is harmless).
  */
 import { writeSync } from 'node:fs';
-import * as path from 'node:path';
 import { listText } from '../container/list.js';
-import { defaultStateRoot, hostRootlessFacts } from '../container/rootless.js';
+import { stateRoot } from '../container/rootless.js';
 import { StoreReader } from '../state/reader.js';
 import { stateText } from '../state/status.js';
 import { parseCommand, parseGlobal } from './parse.js';
@@ -26,9 +25,8 @@ function answer(argv: string[]): string | undefined {
     if (!cmd || cmd.pending) return undefined;
     const p = parseCommand(cmd, g.rest);
     if (p.flags.help) return undefined;
-    // the CLI's rule (commands.ts): /run/runts for root, $XDG_RUNTIME_DIR/runts for a user
-    const root = g.flags.root === undefined ? defaultStateRoot(hostRootlessFacts()) : String(g.flags.root);
-    const store = new StoreReader(path.resolve(root));
+    // the CLI's rule: /run/runts for root, $XDG_RUNTIME_DIR/runts for a user
+    const store = new StoreReader(stateRoot(g.flags.root));
     return cmd.name === 'state' ? stateText(store, p.args[0]!) : listText(store, p.flags);
   } catch {
     return undefined;

@@ -86,6 +86,11 @@ export function defaultStateRoot(facts: RootlessFacts): string {
     { op: 'state root' });
 }
 
+/** The state root for a --root flag (or the library's root option): as given, else the default above; absolute. */
+export function stateRoot(flag: unknown): string {
+  return path.resolve(flag === undefined ? defaultStateRoot(hostRootlessFacts()) : String(flag));
+}
+
 /** How the uid/gid maps of the container's new user namespace are written. */
 export type MapMethod =
   /** the CLI writes /proc/<pid>/{uid,gid}_map (it is root in its user namespace) */
