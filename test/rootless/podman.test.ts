@@ -12,21 +12,12 @@ import * as path from 'node:path';
 import t from 'tap';
 import { have, RUNC } from '../helpers/cli.js';
 import { makeBusyboxRootfs } from '../helpers/rootfs.js';
-import { cannotTestRootless, makeTestUser, useCheckout, type TestUser } from './user.js';
+import { type TestUser, withTestUser } from './user.js';
 
-const why = cannotTestRootless() || (!have('podman') ? 'podman is not installed' : false) || (!RUNC ? 'runc is not installed (the check that rootless podman works here uses it)' : false);
-if (why) {
-  t.plan(0, why);
-} else {
-  const user = makeTestUser();
-  t.teardown(() => {
-    user.run('podman', ['system', 'reset', '--force'], { timeoutMs: 120_000 });
-    user.remove();
-  });
-  const unreadable = useCheckout(user);
-  if (unreadable) t.plan(0, unreadable);
-  else tests(user);
-}
+withTestUser(t, tests, {
+  extraWhy: (!have('podman') ? 'podman is not installed' : false) || (!RUNC ? 'runc is not installed (the check that rootless podman works here uses it)' : false),
+  beforeRemove: (user) => user.run('podman', ['system', 'reset', '--force'], { timeoutMs: 120_000 }),
+});
 
 function tests(user: TestUser): void {
   const rootfs = path.join(user.dir('podman'), 'rootfs');

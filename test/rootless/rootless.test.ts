@@ -20,23 +20,11 @@ import { runWithFiles } from '../helpers/run-files.js';
 import { hostMountsUnder, makeBusyboxRootfs } from '../helpers/rootfs.js';
 import { makeBundle, Runts } from '../helpers/runts.js';
 import { readPtyUntil } from '../helpers/wait.js';
-import { cannotTestRootless, makeTestUser, useCheckout, type TestUser } from './user.js';
+import { type TestUser, withTestUser } from './user.js';
 
 type Cfg = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const why = cannotTestRootless();
-if (why) {
-  t.plan(0, why);
-} else {
-  const user = makeTestUser();
-  t.teardown(() => user.remove());
-  const unreadable = useCheckout(user);
-  if (unreadable) {
-    t.plan(0, unreadable);
-  } else {
-    tests(user);
-  }
-}
+withTestUser(t, tests);
 
 /** A bundle of the user's: `runts spec --rootless` (run as the user) over its own busybox rootfs, then `mutate`. */
 function userBundle(user: TestUser, name: string, mutate: (c: Cfg) => void): string {

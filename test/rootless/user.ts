@@ -6,6 +6,7 @@
  * the user, its home, its subordinate ranges, its runtime dir).
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import type { Test } from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -204,4 +205,25 @@ export function useCheckout(user: TestUser): string | false {
   if (why) return `${why} (through a bind mount of the checkout: make the checkout itself and node readable by other users)`;
   user.runtsPath = path.join(dir, path.relative(CHECKOUT, RUNTS));
   return false;
+}
+
+/**
+ * The rootless test files' start: skip (with the reason) where rootless
+ * containers cannot be tested or `extraWhy` says so; else a test user who can
+ * run this checkout, removed at the end (after `beforeRemove`), handed to `tests`.
+ */
+export function withTestUser(t: Test, tests: (user: TestUser) => void, o: { extraWhy?: string | false; beforeRemove?: (user: TestUser) => void } = {}): void {
+  const why = cannotTestRootless() || o.extraWhy;
+  if (why) {
+    t.plan(0, why);
+    return;
+  }
+  const user = makeTestUser();
+  t.teardown(() => {
+    o.beforeRemove?.(user);
+    user.remove();
+  });
+  const unreadable = useCheckout(user);
+  if (unreadable) t.plan(0, unreadable);
+  else tests(user);
 }
