@@ -137,7 +137,8 @@ export const PTY_SLAVE_MAJOR_MAX = 143;
 // Sockets
 
 export const AF_UNIX = 1;
-export const SOCK = { STREAM: 1, DGRAM: 2, SEQPACKET: 5, CLOEXEC: O.CLOEXEC, NONBLOCK: O.NONBLOCK } as const;
+export const AF_NETLINK = 16;
+export const SOCK = { STREAM: 1, DGRAM: 2, RAW: 3, SEQPACKET: 5, CLOEXEC: O.CLOEXEC, NONBLOCK: O.NONBLOCK } as const;
 export const SOL_SOCKET = 1;
 export const SCM_RIGHTS = 1;
 export const MSG_NOSIGNAL = 0x4000;

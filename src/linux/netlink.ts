@@ -6,10 +6,8 @@
  */
 import { RuntsError, SyscallError } from '../common/errors.js';
 import * as libc from './libc.js';
-import { SOCK } from './abi.js';
+import { AF_NETLINK, SOCK } from './abi.js';
 
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
 const NETLINK_ROUTE = 0;
 const RTM_NEWLINK = 16;
 const NLMSG_ERROR = 2;
@@ -62,7 +60,7 @@ export function ackErrno(reply: Buffer, seq: number): number | null {
 /** Set `ifname` (default lo) up in the calling thread's network namespace. */
 export function setLinkUp(ifname = 'lo'): void {
   const op = `netlink RTM_NEWLINK ${ifname} up`;
-  const fd = libc.socketIn(AF_NETLINK, SOCK_RAW | SOCK.CLOEXEC, NETLINK_ROUTE, 'socket(AF_NETLINK)');
+  const fd = libc.socketIn(AF_NETLINK, SOCK.RAW | SOCK.CLOEXEC, NETLINK_ROUTE, 'socket(AF_NETLINK)');
   try {
     const seq = 1;
     libc.write(fd, linkUpRequest(ifname, seq));
