@@ -5,6 +5,7 @@
 
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeSync, constants } from 'node:fs';
 import { errnoNumber, SyscallError } from '../common/errors.js';
+import { sleepMs } from '../common/sleep.js';
 
 export function syscallErrorFrom(e: unknown, op: string, path: string, context?: string): unknown {
   const code = (e as NodeJS.ErrnoException)?.code;
@@ -71,9 +72,7 @@ export function mkdirOne(path: string): 'created' | 'existed' {
   }
 }
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** Synchronous sleep (the manager's API is synchronous). */
-import { sleepMs } from '../common/sleep.js';
 export { sleepMs };
 
 /**

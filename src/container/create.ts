@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { containerDeviceRules } from '../cgroups/devices.js';
-import { cgroupManager, type CgroupManager, type CgroupRecord } from '../cgroups/manager.js';
+import { cgroupManager, type CgroupManager } from '../cgroups/manager.js';
 import { checkPreexistingCgroup } from '../cgroups/preexisting.js';
 import { describeError, RuntsError } from '../common/errors.js';
 import { logDebugAt, logWarning } from '../common/log.js';

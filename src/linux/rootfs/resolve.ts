@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { RuntsError, SyscallError } from '../../common/errors.js';
 import { close, fstatfs, mkdirat, openat, openat2, readlinkat } from '../libc.js';
-import { EEXIST, ELOOP, ENOENT, ENOSYS, ENOTDIR, FS_MAGIC, O, RESOLVE, ST } from '../abi.js';
+import { EEXIST, ELOOP, ENOENT, ENOSYS, ENOTDIR, FS_MAGIC, O, RESOLVE } from '../abi.js';
 import { cleanContainerPath } from './mount-options.js';
 
 /** Resolution inside the root: symlinks are resolved as if the root were "/", magic links refused. */
