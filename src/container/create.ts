@@ -34,7 +34,6 @@ import { hostRootfsMountRecord, removeHostRootfsMount } from './host-rootfs.js';
 import { explainDeath, StderrTap } from './init-death.js';
 import { IdmapHolders } from './idmap-userns.js';
 import { launchNsboot, type Spawned } from './launch.js';
-import { mapMethod, type MapMethod, rootlessRefusals, withMapMethod } from './rootless.js';
 import { writeMapsWithHelpers } from './rootless-maps.js';
 import { rootlessCgroupManager, rootlessResources } from '../cgroups/rootless.js';
 import { killAndWait } from './wait.js';
@@ -119,9 +118,9 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   logDebugAt('create: config validated');
   const spec = withListenFds(loaded, opts.listenFds);
   // every decision that needs no effect first: refusals, console, nsboot's arguments (src/plan/)
-  const cp = planCreate(spec, { bundle, console: opts.consoleFd !== undefined, consoleOnlyIfTerminal: opts.consoleOnlyIfTerminal, preserveFds: opts.preserveFds, listenFds: opts.listenFds, noPivot: opts.noPivot });
-  const consoleFd = cp.console ? opts.consoleFd : undefined;
   const facts = gatherHostFacts({ lsm: initNeedsLsm(spec), cgroups: true });
+  const cp = planCreate(spec, { bundle, console: opts.consoleFd !== undefined, consoleOnlyIfTerminal: opts.consoleOnlyIfTerminal, preserveFds: opts.preserveFds, listenFds: opts.listenFds, noPivot: opts.noPivot }, facts.rootless);
+  const consoleFd = cp.console ? opts.consoleFd : undefined;
   const ns = cp.namespaces;
   const preserved = cp.preservedFds;
   const me = procStat(process.pid)!;
@@ -129,11 +128,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
   const mountns = ns.mountns;
   // nsboot starts in the rootfs (the init opens it as its cwd), except when the rootfs is in a joined mount namespace
   if (mountns !== 'join') checkRootfsOnHost(rootfs);
-  // rootless (src/container/rootless.ts): refuse what needs privilege; who writes the id maps
-  const refusal = rootlessRefusals(spec, facts.rootless, mountns);
-  if (refusal) throw refusal;
-  const idMaps: MapMethod = ns.userns ? mapMethod(spec, facts.rootless) : { kind: 'cli' };
-  const nsbootArgs = withMapMethod(ns.nsbootArgs, idMaps);
+  const idMaps = cp.idMaps;
   const rec: ContainerRecord = {
     id: opts.id,
     ociVersion: spec.ociVersion,
@@ -200,7 +195,7 @@ export async function createContainer(store: Store, opts: CreateOptions): Promis
     // the init, orphaned when nsboot exits, becomes our child: its exit status says why it died
     libc.prctl(PR.SET_CHILD_SUBREAPER, 1, 0, 0, 0, 'prctl(PR_SET_CHILD_SUBREAPER)');
     const launched = launchNsboot(nsbootPath(), {
-      nsbootArgs,
+      nsbootArgs: ns.nsbootArgs,
       env: layout.env,
       node: [...initNodeFlags(), initPath()],
       stdio,

@@ -14,6 +14,7 @@ import { syncFdOf } from './fds.js';
 import { freezePlan } from './freeze.js';
 import { createNamespaces, type CreateNamespaces } from './namespaces.js';
 import { planMount } from './rootfs.js';
+import { mapMethod, type MapMethod, rootlessRefusals, type RootlessFacts, withMapMethod } from '../container/rootless.js';
 
 export interface CreateRequest {
   bundle: string;
@@ -42,6 +43,8 @@ export interface CreatePlan {
   idmaps: Idmapping[];
   /** With a new user namespace: the bind mounts whose trees the CLI makes (src/container/bind-trees.ts). */
   bindTrees: MountStep[];
+  /** Who writes the new user namespace's id maps (the CLI, nsboot itself, newuidmap/newgidmap); namespaces.nsbootArgs says so. */
+  idMaps: MapMethod;
 }
 
 /**
@@ -99,7 +102,7 @@ function bindTreeMounts(spec: Spec, bundle: string): MountStep[] {
 }
 
 /** The create plan, deep-frozen. `spec` is the validated config (withListenFds applied). */
-export function planCreate(spec: Spec, req: CreateRequest): CreatePlan {
+export function planCreate(spec: Spec, req: CreateRequest, rootless: RootlessFacts): CreatePlan {
   refuseUnsupported(spec);
   const p = spec.process;
   const console = req.console && !(req.consoleOnlyIfTerminal && !p?.terminal);
@@ -124,11 +127,16 @@ export function planCreate(spec: Spec, req: CreateRequest): CreatePlan {
   if (namespaces.mountns === 'host' && req.noPivot) {
     throw new RuntsError('unable to use no-pivot without a private MNT namespace (config.json /linux/namespaces has no mount namespace)', { pointer: '/linux/namespaces' });
   }
+  // rootless (src/container/rootless.ts): refuse what needs privilege; who writes the id maps
+  const refusal = rootlessRefusals(spec, rootless, namespaces.mountns);
+  if (refusal) throw refusal;
+  const idMaps: MapMethod = namespaces.userns ? mapMethod(spec, rootless) : { kind: 'cli' };
   return freezePlan({
     rootfs: path.resolve(req.bundle, spec.root!.path),
     console,
     preservedFds,
-    namespaces,
+    namespaces: { ...namespaces, nsbootArgs: withMapMethod(namespaces.nsbootArgs, idMaps) },
+    idMaps,
     idmaps: idmapsOf(spec),
     bindTrees: namespaces.userns ? bindTreeMounts(spec, req.bundle) : [],
   });

@@ -74,13 +74,20 @@ t.test('fd layout: create and exec', async (t) => {
 
 t.test('create plan: refusals and decisions before any effect, frozen', async (t) => {
   const req = { bundle: '/b', console: false };
-  const p = planCreate(spec([{ type: 'user' }, { type: 'mount' }], { linux: { namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: [{ containerID: 0, hostID: 1000, size: 10 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 10 }] } }), req);
+  const root = FACTS.rootless;
+  const p = planCreate(spec([{ type: 'user' }, { type: 'mount' }], { linux: { namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: [{ containerID: 0, hostID: 1000, size: 10 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 10 }] } }), req, root);
   t.equal(p.rootfs, '/b/rootfs');
   t.same(p.bindTrees.map((m) => [m.index, m.source, m.recursive]), [[1, '/srv', true]], 'with a user namespace: the bind mounts the CLI makes');
   t.same(allFrozen(p), [], 'deep-frozen');
-  t.equal(planCreate(spec(), req).bindTrees.length, 0, 'no user namespace: the init makes its bind mounts');
+  t.equal(p.idMaps.kind, 'cli', 'root: the CLI writes the id maps');
+  const user = { euid: 1000, egid: 1000, initialUserns: true };
+  const own = planCreate(spec([{ type: 'user' }, { type: 'mount' }], { linux: { namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] } }), req, user);
+  t.equal(own.idMaps.kind, 'self', 'rootless, its own ids only: nsboot writes the maps');
+  t.ok(own.namespaces.nsbootArgs.includes('-m') && !own.namespaces.nsbootArgs.includes('-u'), 'and nsboot is told so (-m/-g, no -u)');
+  t.same(allFrozen(own), [], 'deep-frozen');
+  t.equal(planCreate(spec(), req, root).bindTrees.length, 0, 'no user namespace: the init makes its bind mounts');
 
-  const refused = (s: Spec, r: Parameters<typeof planCreate>[1] = req) => { try { planCreate(s, r); } catch (e) { return (e as RuntsError).pointer; } return 'none'; };
+  const refused = (s: Spec, r: Parameters<typeof planCreate>[1] = req) => { try { planCreate(s, r, root); } catch (e) { return (e as RuntsError).pointer; } return 'none'; };
   t.equal(refused(spec(undefined, { linux: { namespaces: [{ type: 'mount' }], intelRdt: { closID: 'x' } } })), '/linux/intelRdt');
   t.equal(refused(spec(undefined, { linux: { namespaces: [{ type: 'mount' }], netDevices: { eth0: {} } } })), '/linux/netDevices');
   t.equal(refused(spec([{ type: 'pid' }])), '/linux/maskedPaths', 'masked paths need a mount namespace (runc)');
@@ -90,7 +97,7 @@ t.test('create plan: refusals and decisions before any effect, frozen', async (t
   tty.process!.terminal = true;
   t.equal(refused(tty), '/process/terminal', 'a terminal needs --console-socket');
   t.equal(refused(spec(), { ...req, console: true }), '/process/terminal', '--console-socket needs a terminal');
-  t.equal(planCreate(spec(), { ...req, console: true, consoleOnlyIfTerminal: true }).console, false, 'run: the console only with a terminal');
+  t.equal(planCreate(spec(), { ...req, console: true, consoleOnlyIfTerminal: true }, root).console, false, 'run: the console only with a terminal');
 
   const base = spec();
   const listen = withListenFds(base, 2);
